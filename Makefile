@@ -1,0 +1,49 @@
+# Every target bootstraps its own virtualenv (.venv) on first use; `make check` is what CI runs.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help install generate check-generated lint format typecheck test check clean
+
+help:
+	@echo "make generate         regenerate src/mosaicstack_telemetry/_generated from schema/"
+	@echo "make check-generated  fail with a diff if generated code has drifted from the spec"
+	@echo "make lint             ruff check + ruff format --check"
+	@echo "make typecheck        mypy --strict on src/"
+	@echo "make test             the test suite"
+	@echo "make check            all of the above (what CI runs)"
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+generate: $(STAMP)
+	$(PY) -m codegen generate
+
+check-generated: $(STAMP)
+	$(PY) -m codegen check
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: $(STAMP)
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+typecheck: $(STAMP)
+	$(PY) -m mypy
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+check: check-generated lint typecheck test
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Code generator: turns schema/telemetry-api-v1.yaml into typed client code."""

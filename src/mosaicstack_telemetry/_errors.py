@@ -1,0 +1,83 @@
+"""Exceptions, and the parsing of the Retry-After header that ApiError carries."""
+
+from __future__ import annotations
+
+import email.utils
+import time
+
+import httpx
+
+
+class TelemetryError(Exception):
+    """Base exception for telemetry client errors."""
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After value (delta-seconds or HTTP date); None if unusable."""
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+class ApiError(TelemetryError):
+    """A non-2xx (or unparseable) response from the Telemetry API."""
+
+    def __init__(
+        self,
+        status_code: int,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        body: str = "",
+    ) -> None:
+        super().__init__(f"HTTP {status_code}: {message}")
+        self.status_code = status_code
+        self.message = message
+        self.retry_after = retry_after
+        self.body = body
+
+    @classmethod
+    def from_response(cls, response: httpx.Response, message: str | None = None) -> ApiError:
+        """Build from a response: status, Retry-After, body, and the server's `detail` if any."""
+        body = response.text
+        if message is None:
+            message = _detail(response) or response.reason_phrase or "error"
+        return cls(
+            response.status_code,
+            message,
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
+            body=body,
+        )
+
+
+def _detail(response: httpx.Response) -> str | None:
+    try:
+        data = response.json()
+    except ValueError:
+        return None
+    if isinstance(data, dict) and "detail" in data:
+        detail = data["detail"]
+        if isinstance(detail, list):
+            return "; ".join(_describe(item) for item in detail)
+        return str(detail)
+    return None
+
+
+def _describe(item: object) -> str:
+    if isinstance(item, dict):
+        loc = ".".join(str(p) for p in item.get("loc", []))
+        return f"{loc}: {item.get('msg', '')}" if loc else str(item.get("msg", item))
+    return str(item)

@@ -1,0 +1,106 @@
+"""The generator: reproducible output, drift detection, and a schema bump end to end."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from codegen.__main__ import DEFAULT_SPEC, drift, generate, import_check
+from codegen.targets import ROOT, TARGETS
+
+GENERATED = TARGETS[0].out_dir
+
+
+def test_committed_output_matches_the_spec() -> None:
+    assert drift() == ""
+
+
+def test_generation_is_byte_for_byte_reproducible(tmp_path: Path) -> None:
+    generate(DEFAULT_SPEC, tmp_path / "one")
+    generate(DEFAULT_SPEC, tmp_path / "two")
+    one = {p.name: p.read_bytes() for p in (tmp_path / "one" / "python").glob("*.py")}
+    two = {p.name: p.read_bytes() for p in (tmp_path / "two" / "python").glob("*.py")}
+    assert set(one) == {"__init__.py", "models.py", "endpoints.py"}
+    assert one == two
+
+
+def test_every_generated_file_has_the_header() -> None:
+    digest = hashlib.sha256(DEFAULT_SPEC.read_bytes()).hexdigest()
+    for path in GENERATED.glob("*.py"):
+        head = path.read_text().splitlines()[:3]
+        assert head[0] == f"# Generated from schema/telemetry-api-v1.yaml (sha256 {digest}).", path
+        assert "Do not edit by hand" in head[1]
+        assert "python -m codegen generate" in head[2]
+
+
+def test_hand_edit_of_generated_file_is_reported_with_a_diff(tmp_path: Path) -> None:
+    copy = tmp_path / "_generated"
+    shutil.copytree(GENERATED, copy)
+    models = copy / "models.py"
+    models.write_text(models.read_text().replace('PLANNING = "planning"', 'PLANNING = "plans"'))
+    diff = drift(committed={"python": copy})
+    assert '-    PLANNING = "plans"' in diff
+    assert '+    PLANNING = "planning"' in diff
+    assert "models.py" in diff
+
+
+def test_import_check_catches_generated_code_that_does_not_import(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    shutil.copytree(ROOT / "src", src, ignore=shutil.ignore_patterns("__pycache__"))
+    import_check(src)  # the copy as committed imports fine
+    (src / "mosaicstack_telemetry" / "_generated" / "models.py").write_text("class Broken(:\n")
+    with pytest.raises(subprocess.CalledProcessError):
+        import_check(src)
+
+
+def _bumped_spec(tmp_path: Path) -> Path:
+    spec = yaml.safe_load(DEFAULT_SPEC.read_text())
+    schemas = spec["components"]["schemas"]
+    schemas["TaskCompletionEvent"]["properties"]["agent_version"] = {
+        "type": ["string", "null"],
+        "maxLength": 40,
+        "default": None,
+        "description": "Version of the agent that ran the task.",
+    }
+    schemas["Provider"]["enum"].insert(-2, "deepseek")
+    path = tmp_path / "telemetry-api-v1.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    return path
+
+
+def test_schema_bump_regenerates_and_old_output_fails_the_check(tmp_path: Path) -> None:
+    bumped = _bumped_spec(tmp_path)
+    generate(bumped, tmp_path / "out")
+    models = (tmp_path / "out" / "python" / "models.py").read_text()
+    assert "agent_version: Annotated[" in models
+    assert 'DEEPSEEK = "deepseek"' in models
+    # The committed output (made from the old spec) now fails the drift check, naming both.
+    diff = drift(bumped)
+    added = [line for line in diff.splitlines() if line.startswith("+") and "+++" not in line]
+    assert any("agent_version" in line for line in added)
+    assert any('DEEPSEEK = "deepseek"' in line for line in added)
+    # ...and so does the command CI runs, with the diff on stdout and a non-zero exit.
+    result = subprocess.run(
+        [sys.executable, "-m", "codegen", "check", "--spec", str(bumped)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1
+    assert "agent_version" in result.stdout
+    assert "make generate" in result.stderr
+
+
+def test_generated_bumped_models_validate_the_new_field(tmp_path: Path) -> None:
+    bumped = _bumped_spec(tmp_path)
+    generate(bumped, tmp_path / "out")
+    namespace: dict[str, object] = {}
+    code = (tmp_path / "out" / "python" / "models.py").read_text()
+    exec(compile(code, "models.py", "exec"), namespace)
+    provider = namespace["Provider"]
+    assert provider("deepseek").value == "deepseek"  # type: ignore[operator]
