@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any
 from uuid import UUID, uuid4
 
 from pydantic import AwareDatetime, Field
@@ -14,6 +15,11 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+# One set shared by every event: it already holds every field name, so pydantic's in-place
+# additions are no-ops, and each queued event saves the ~2 KB a per-instance set would cost.
+_ALL_FIELDS_SET: set[str] = set(_generated.TaskCompletionEvent.model_fields)
+
+
 class TaskCompletionEvent(_generated.TaskCompletionEvent):
     """One completed AI coding task; `event_id` and `timestamp` default to a UUIDv4 and now-UTC."""
 
@@ -23,3 +29,8 @@ class TaskCompletionEvent(_generated.TaskCompletionEvent):
     timestamp: AwareDatetime = Field(
         default_factory=_utcnow, description="When the task completed (UTC)."
     )
+
+    def model_post_init(self, context: Any, /) -> None:
+        # Every field is always part of the wire JSON (never `exclude_unset`), so every field
+        # counts as set.
+        object.__setattr__(self, "__pydantic_fields_set__", _ALL_FIELDS_SET)
