@@ -70,7 +70,8 @@ class DevVersionHook(BuildHookInterface):  # type: ignore[misc]
         original = (root / VERSION_FILE).read_text(encoding="utf-8")
         stamped.write_text(_VERSION_RE.sub(f'__version__ = "{built}"', original), encoding="utf-8")
         # A forced file reserves its target, so the committed _version.py is left out.
-        target = "mosaicstack_telemetry/_version.py" if self.target_name == "wheel" else VERSION_FILE
+        wheel_target = VERSION_FILE.removeprefix("src/")
+        target = wheel_target if self.target_name == "wheel" else VERSION_FILE
         build_data["force_include"][str(stamped)] = target
 
     def finalize(self, version: str, build_data: dict[str, Any], artifact_path: str) -> None:
