@@ -90,7 +90,13 @@ def redact_url(url: str) -> str:
 def run(cmd: list[str], env: dict[str, str], secrets: list[str]) -> tuple[int, str]:
     """Run a command, print its scrubbed output and return (exit code, scrubbed output)."""
     proc = subprocess.run(
-        cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False
+        cmd,
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        check=False,
     )
     output = scrub(proc.stdout, secrets)
     if output.strip():
