@@ -120,6 +120,8 @@ def test_publish_stable_and_dev_skip_existing_and_install(
 ) -> None:
     """The whole release path against one real index, as the pipeline and a user meet it."""
     dist = tmp_path / "dist"
+    version_file = ROOT / "src" / "mosaicstack_telemetry" / "_version.py"
+    version_stat = (version_file.read_bytes(), version_file.stat().st_mtime_ns)
     status_before = git_status()
 
     stable = publish(index, dist)
@@ -139,6 +141,7 @@ def test_publish_stable_and_dev_skip_existing_and_install(
     assert abs((datetime.now(timezone.utc) - stamped_at).total_seconds()) < 600  # UTC, now
     assert f"mosaicstack_telemetry-{dev_version}-py3-none-any.whl" in index.files()
     # The dev build stamped the version without touching the working tree.
+    assert (version_file.read_bytes(), version_file.stat().st_mtime_ns) == version_stat
     assert git_status() == status_before
 
     uploaded = index.files()
