@@ -38,11 +38,12 @@ def dev_stamp() -> str | None:
     if not stamp:
         return None
     try:
+        # strptime alone accepts one-digit fields, hence the digit pattern too.
+        if not re.fullmatch(r"\d{14}", stamp):
+            raise ValueError
         datetime.strptime(stamp, "%Y%m%d%H%M%S")
     except ValueError:
         raise ValueError(f"{DEV_STAMP_VAR} must be YYYYMMDDHHMMSS (UTC), got {stamp!r}") from None
-    if len(stamp) != 14:
-        raise ValueError(f"{DEV_STAMP_VAR} must be exactly 14 digits, got {stamp!r}")
     return stamp
 
 
@@ -55,7 +56,7 @@ def build_version(root: Path | None = None) -> str:
     return f"{_DEV_SUFFIX_RE.sub('', version)}.dev{stamp}"
 
 
-class DevVersionHook(BuildHookInterface):  # type: ignore[misc]
+class DevVersionHook(BuildHookInterface):
     """Ship a `_version.py` carrying the build version when it differs from the committed one."""
 
     PLUGIN_NAME = "custom"

@@ -61,19 +61,18 @@ def committed_version() -> str:
 def check_stamp(stamp: str) -> str:
     """Validate a YYYYMMDDHHMMSS UTC stamp."""
     try:
+        # strptime alone accepts one-digit fields, hence the digit pattern too.
+        if not re.fullmatch(r"\d{14}", stamp):
+            raise ValueError
         datetime.strptime(stamp, "%Y%m%d%H%M%S")
     except ValueError:
         raise PublishError(f"dev stamp must be YYYYMMDDHHMMSS (UTC), got {stamp!r}", 2) from None
-    if len(stamp) != 14:
-        raise PublishError(f"dev stamp must be exactly 14 digits, got {stamp!r}", 2)
     return stamp
 
 
 def scrub(text: str, secrets: list[str]) -> str:
     """Remove every secret, plain, URL-quoted or inside a Basic auth header, from text."""
-    for secret in secrets:
-        if len(secret) < 4:  # too short to scrub without mangling ordinary text
-            continue
+    for secret in filter(None, secrets):
         for form in {secret, urllib.parse.quote(secret, safe=""), urllib.parse.quote(secret)}:
             text = text.replace(form, "***")
     return text
