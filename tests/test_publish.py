@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import sys
+import tarfile
 import threading
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -107,6 +108,24 @@ def assert_installed_wheel(report: dict[str, Any], version: str, venv: Path) -> 
     assert (Path(report["file"]).parent / "py.typed").is_file()
 
 
+def assert_sdist(path: Path, version: str) -> None:
+    """The sdist can rebuild everything: spec, generator, build hook, at this version."""
+    top = f"mosaicstack_telemetry-{version}"
+    with tarfile.open(path) as sdist:
+        names = set(sdist.getnames())
+        for name in (
+            "schema/telemetry-api-v1.yaml",
+            "codegen/__main__.py",
+            "hatch_build.py",
+            "src/mosaicstack_telemetry/py.typed",
+            "src/mosaicstack_telemetry/_generated/models.py",
+        ):
+            assert f"{top}/{name}" in names
+        member = sdist.extractfile(f"{top}/src/mosaicstack_telemetry/_version.py")
+        assert member is not None
+        assert f'__version__ = "{version}"' in member.read().decode()
+
+
 def git_status() -> str | None:
     """`git status --porcelain` of the repository, or None outside a git checkout."""
     if not (ROOT / ".git").exists():
@@ -140,6 +159,8 @@ def test_publish_stable_and_dev_skip_existing_and_install(
     stamped_at = datetime.strptime(stamp.group(1), "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
     assert abs((datetime.now(timezone.utc) - stamped_at).total_seconds()) < 600  # UTC, now
     assert f"mosaicstack_telemetry-{dev_version}-py3-none-any.whl" in index.files()
+    assert_sdist(index.packages / f"mosaicstack_telemetry-{COMMITTED}.tar.gz", COMMITTED)
+    assert_sdist(index.packages / f"mosaicstack_telemetry-{dev_version}.tar.gz", dev_version)
     # The dev build stamped the version without touching the working tree.
     assert (version_file.read_bytes(), version_file.stat().st_mtime_ns) == version_stat
     assert git_status() == status_before
