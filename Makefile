@@ -14,6 +14,7 @@ help:
 	@echo "make typecheck        mypy --strict on src/"
 	@echo "make test             the test suite"
 	@echo "make check            all of the above (what CI runs)"
+	@echo "make build|build-dev|publish|publish-dev  package and release (README: Release)"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,3 +48,19 @@ check: check-generated lint typecheck test
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
+
+# Packaging and release (README: Versioning, Release); scripts/publish.py does the work.
+# publish reads TWINE_REPOSITORY_URL, TWINE_USERNAME, TWINE_PASSWORD and optional PUBLISH_INDEX_URL.
+.PHONY: build build-dev publish publish-dev
+
+build: $(STAMP)
+	$(PY) scripts/publish.py build
+
+build-dev: $(STAMP)
+	$(PY) scripts/publish.py build --dev
+
+publish: $(STAMP)
+	$(PY) scripts/publish.py publish
+
+publish-dev: $(STAMP)
+	$(PY) scripts/publish.py publish --dev
