@@ -10,6 +10,7 @@ from typing import IO, Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from .. import _strict_json as strict_json
 from .._models import TaskCompletionEvent
 
 _DESCRIPTION = """\
@@ -60,7 +61,13 @@ def line_errors(lines: Iterable[bytes]) -> Iterator[tuple[int, str, str]]:
         if not raw.strip():
             continue
         try:
-            TaskCompletionEvent.model_validate_json(raw)
+            data = strict_json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            yield number, "(line)", f"invalid JSON: {exc}"
+            continue
+        try:
+            # Strict, as the local server validates: "5" or false is not an integer.
+            strict_json.validate(TaskCompletionEvent, data)
         except ValidationError as exc:
             for error in exc.errors(include_url=False):
                 yield number, field_path(error["loc"]), _message(error)

@@ -8,7 +8,6 @@ key's instance (403).
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any, TypeVar
 
@@ -20,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from .. import _strict_json as strict_json
 from .._generated import endpoints
 from .._generated import models as gen
 from ._config import ServerConfig
@@ -100,17 +100,15 @@ class _Api:
     async def _parse(self, request: Request, model: type[_Model]) -> _Model:
         raw = await self._body(request)
         try:
-            data = json.loads(raw)
+            data = strict_json.loads(raw)
         except (ValueError, UnicodeDecodeError) as exc:
             raise _Reject(400, f"request body is not valid JSON: {exc}") from exc
         if not isinstance(data, dict):
             raise _Reject(400, "request body must be a JSON object")
         try:
-            return model.model_validate_json(raw)
+            return strict_json.validate(model, data)
         except ValidationError as exc:
             errors = exc.errors(include_url=False, include_context=False, include_input=False)
-            if any(e["type"] == "json_invalid" for e in errors):
-                raise _Reject(400, "request body is not valid JSON") from exc
             detail = [
                 {"loc": ["body", *e["loc"]], "msg": e["msg"], "type": e["type"]} for e in errors
             ]
