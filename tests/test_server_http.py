@@ -161,7 +161,8 @@ def test_data_survives_a_restart(tmp_path: Path) -> None:
 
     second = start_local_server(db)
     try:
-        assert second.url != "" and second.stats().events == 12
+        assert second.url != ""
+        assert second.stats().events == 12
         assert second.stats().duplicates_rejected == 1
         again = second.post(EVENTS, {"events": events[:3]}).json()
         assert again["rejected"] == 3
@@ -275,3 +276,30 @@ def test_unknown_route_and_method_answer_json(local_server: LocalServer) -> None
     wrong = httpx.get(local_server.url + EVENTS, headers=local_server.headers)
     assert wrong.status_code == 405
     assert wrong.headers["Allow"] == "POST"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("retry_count", "5"), ("retry_count", False), ("retry_count", 1.5), ("model", 7)],
+)
+def test_json_types_are_strict(local_server: LocalServer, field: str, value: object) -> None:
+    response = local_server.post(EVENTS, {"events": [event_payload(**{field: value})]})
+    assert response.status_code == 422
+    (error,) = response.json()["detail"]
+    assert error["loc"] == ["body", "events", 0, field]
+
+
+def test_integral_floats_are_integers_as_in_json_schema(local_server: LocalServer) -> None:
+    response = local_server.post(EVENTS, {"events": [event_payload(retry_count=2.0)]})
+    assert response.status_code == 202
+
+
+def test_nan_is_not_json(local_server: LocalServer) -> None:
+    raw = b'{"events": [{"context_utilization_final": NaN}]}'
+    response = httpx.post(
+        local_server.url + EVENTS,
+        content=raw,
+        headers={**local_server.headers, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert "NaN" in response.json()["detail"]

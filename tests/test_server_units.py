@@ -16,7 +16,8 @@ def test_percentiles_interpolate_linearly_like_numpy_default() -> None:
     assert got == pytest.approx([190, 325, 550, 775, 910])
     assert percentile([7], 0.9) == 7
     assert percentile([1, 2], 0.5) == 1.5
-    assert percentile(values, 0.0) == 100 and percentile(values, 1.0) == 1000
+    assert percentile(values, 0.0) == 100
+    assert percentile(values, 1.0) == 1000
 
 
 def test_percentile_rejects_empty_and_out_of_range() -> None:
@@ -31,7 +32,8 @@ def test_rounding_ratios_and_rates() -> None:
     assert ratio(150, 100) == 1.5
     assert ratio(5, 0) == 1.0  # nothing estimated: no correction, not a division by zero
     assert ratio(1, 3) == 0.3333
-    assert rate(1, 4) == 0.25 and rate(0, 0) == 0.0
+    assert rate(1, 4) == 0.25
+    assert rate(0, 0) == 0.0
 
 
 def test_token_bucket_refills_over_time() -> None:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
+from types import FrameType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -86,6 +89,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(func=run)
 
 
+def _exit_quietly(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
+
+
 def _fail(message: str) -> int:
     print(f"mosaic-telemetry serve: {message}", file=sys.stderr)
     return 1
@@ -126,7 +133,11 @@ def run(args: argparse.Namespace) -> int:
             return _fail(str(exc))
         url = server.url_for(sock)
         _announce(url, store, credentials, created)
-        server.serve(store, sock, config, args.log_level)
+        # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal to the
+        # previous handler: make both end here, with status 0, after the store is closed.
+        signal.signal(signal.SIGTERM, _exit_quietly)
+        with contextlib.suppress(KeyboardInterrupt):
+            server.serve(store, sock, config, args.log_level)
     finally:
         store.close()
     return 0
