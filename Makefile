@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install generate check-generated lint format typecheck test check clean
+.PHONY: help install generate check-generated lint format typecheck test check clean serve
 
 help:
 	@echo "make generate         regenerate src/mosaicstack_telemetry/_generated from schema/"
@@ -14,6 +14,7 @@ help:
 	@echo "make typecheck        mypy --strict on src/"
 	@echo "make test             the test suite"
 	@echo "make check            all of the above (what CI runs)"
+	@echo "make serve            run the local Telemetry API v1 server (SERVE_ARGS='--port 8080 ...')"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,3 +48,9 @@ check: check-generated lint typecheck test
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
+
+# --- Local server ---------------------------------------------------------------------------
+SERVE_ARGS ?=
+
+serve: $(STAMP)
+	$(VENV)/bin/mosaic-telemetry serve $(SERVE_ARGS)

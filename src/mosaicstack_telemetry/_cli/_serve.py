@@ -147,8 +147,8 @@ def _announce(url: str, store: Store, credentials: Credentials | None, created: 
     out = [f"Mosaic Telemetry local server on {url} (database: {store.path.resolve()})"]
     if credentials is not None and created:
         out.append(
-            "Created an API key for a new instance. It is shown only this once "
-            "(the database keeps a hash); point a client at this server with:"
+            "Created an API key for a new instance; it is shown only this once "
+            "(the database keeps a hash).\nPoint a client at this server with:"
         )
         out += ["  " + line for line in credentials.env_lines(url)]
     elif credentials is not None:
