@@ -7,7 +7,7 @@ with a temporary database, or `start_local_server(...)` for a custom config or a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ class LocalServer:
     """A running local server: its URL, the credentials it accepts, and its database."""
 
     url: str
-    api_key: str
+    api_key: str = field(repr=False)
     instance_id: str
     db_path: Path
     server: BackgroundServer
