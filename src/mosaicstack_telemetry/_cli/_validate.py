@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterable, Iterator
-from typing import IO, Any
+from typing import Any
 
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
@@ -77,12 +77,14 @@ def run(args: argparse.Namespace) -> int:
     """Validate the file and print one line per problem, then a summary."""
     name = "<stdin>" if args.file == "-" else args.file
     try:
-        stream: IO[bytes] = sys.stdin.buffer if args.file == "-" else open(args.file, "rb")  # noqa: SIM115
+        if args.file == "-":
+            lines = list(sys.stdin.buffer)
+        else:
+            with open(args.file, "rb") as stream:
+                lines = list(stream)
     except OSError as exc:
         print(f"mosaic-telemetry validate: cannot read {name}: {exc.strerror}", file=sys.stderr)
         return 2
-    with stream:
-        lines = list(stream)
     bad_lines: set[int] = set()
     for number, path, message in line_errors(lines):
         bad_lines.add(number)
