@@ -134,6 +134,11 @@ def test_validate_missing_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFix
 # --- serve ----------------------------------------------------------------------------------
 
 
+def _clean_env() -> dict[str, str]:
+    """The environment without serve's own variables, so a developer's shell cannot leak in."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("MOSAIC_TELEMETRY_SERVE_")}
+
+
 class Served:
     """A `mosaic-telemetry serve` subprocess, its banner, URL and credentials."""
 
@@ -143,7 +148,7 @@ class Served:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            env={**os.environ, **(env or {})},
+            env={**_clean_env(), **(env or {})},
         )
         assert self.proc.stdout is not None
         self.banner: list[str] = []
@@ -257,6 +262,7 @@ def test_serve_with_a_given_key_from_the_environment(
 def test_serve_rejects_bad_options(tmp_path: Path, args: list[str], message: str) -> None:
     result = subprocess.run(
         [*CLI, "serve", "--port", "0", "--db", str(tmp_path / "x.db"), *args],
+        env=_clean_env(),
         capture_output=True,
         text=True,
         check=False,
