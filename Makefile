@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install generate check-generated lint format typecheck test check clean
+.PHONY: help install generate check-generated lint format typecheck test check clean serve
 
 help:
 	@echo "make generate         regenerate src/mosaicstack_telemetry/_generated from schema/"
@@ -15,6 +15,7 @@ help:
 	@echo "make test             the test suite"
 	@echo "make check            all of the above (what CI runs)"
 	@echo "make build|build-dev|publish|publish-dev  package and release (README: Release)"
+	@echo "make serve            run the local Telemetry API v1 server (SERVE_ARGS='--port 8080 ...')"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -64,3 +65,8 @@ publish: $(STAMP)
 
 publish-dev: $(STAMP)
 	$(PY) scripts/publish.py publish --dev
+# --- Local server ---------------------------------------------------------------------------
+SERVE_ARGS ?=
+
+serve: $(STAMP)
+	$(VENV)/bin/mosaic-telemetry serve $(SERVE_ARGS)

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.fault_server import FaultServer
+from tests.local_server import LocalServer, start_local_server
 
 
 @pytest.fixture
@@ -12,3 +14,20 @@ def fault_server() -> Iterator[FaultServer]:
     """A real Telemetry API v1 server on 127.0.0.1 whose replies a test can script."""
     with FaultServer() as server:
         yield server
+
+
+# --- Local server (mosaicstack_telemetry.server) -------------------------------------------
+
+
+@pytest.fixture
+def local_server(tmp_path: Path) -> Iterator[LocalServer]:
+    """The real local Telemetry API v1 server on a free 127.0.0.1 port with a temporary database.
+
+    Yields a `tests.local_server.LocalServer`: `.url`, `.api_key`, `.instance_id` (the values of
+    `tests.factories.API_KEY` / `INSTANCE_ID`), `.headers`, `.stats()`, `.db_path`.
+    """
+    server = start_local_server(tmp_path / "telemetry.db")
+    try:
+        yield server
+    finally:
+        server.stop()

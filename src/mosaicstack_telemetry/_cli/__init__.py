@@ -1,0 +1,56 @@
+"""The `mosaic-telemetry` command line: one module per subcommand, registered in `_COMMANDS`.
+
+A subcommand module has `register(subparsers)`, which adds its parser and sets `func` (taking the
+parsed arguments, returning the exit status). Core install only: stdlib argparse, and anything a
+subcommand needs from an extra is imported inside its `func`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from .._version import __version__
+from . import _serve, _validate
+
+# Subcommands in `--help` order. `send`, `predict` and `doctor` (they need the runtime client)
+# go here as their own modules when that client exists.
+_COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
+    _serve.register,
+    _validate.register,
+]
+
+_EPILOG = """\
+examples:
+  mosaic-telemetry serve                    run the local Telemetry API v1 server on :8000
+  mosaic-telemetry validate events.jsonl    check a JSON Lines file of events
+  mosaic-telemetry COMMAND --help           options and examples of one command
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with every subcommand registered."""
+    parser = argparse.ArgumentParser(
+        prog="mosaic-telemetry",
+        description="Mosaic Telemetry command line: a local server and tools around the SDK.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for register in _COMMANDS:
+        register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    status: int = args.func(args)
+    return status
+
+
+def entry_point() -> None:
+    """Console-script entry: exit with `main()`'s status."""
+    sys.exit(main())
