@@ -36,6 +36,8 @@ class Recorded:
     path: str
     headers: dict[str, str]
     body: bytes
+    received_at: float | None = None
+    client_port: int | None = None
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -126,7 +128,14 @@ class FaultServer:
                 body = self.rfile.read(length)
                 with server._lock:
                     server.requests.append(
-                        Recorded("POST", self.path, dict(self.headers.items()), body)
+                        Recorded(
+                            "POST",
+                            self.path,
+                            dict(self.headers.items()),
+                            body,
+                            received_at=time.monotonic(),
+                            client_port=self.client_address[1],
+                        )
                     )
                 reply = server._next()
                 if reply is not None and reply.delay:

@@ -1,0 +1,281 @@
+"""The submitter against a real HTTP server on 127.0.0.1 that misbehaves on cue.
+
+Both drivers (thread and asyncio) run the same scenario list. For each scenario the server's
+scripted replies are played in order (after that it answers as a healthy server), and the test
+checks how many requests were made, what was delivered, dropped or put back, and what the server
+stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+
+from mosaicstack_telemetry import (
+    EventBuilder,
+    TaskCompletionEvent,
+    TelemetryClient,
+    TelemetryConfig,
+)
+from mosaicstack_telemetry._retry import RetryPolicy
+from tests.factories import API_KEY, INSTANCE_ID
+from tests.fault_server import FaultServer, Reply
+
+N = 5
+
+
+def _config(url: str, **overrides: object) -> TelemetryConfig:
+    values: dict[str, object] = {
+        "server_url": url,
+        "api_key": API_KEY,
+        "instance_id": INSTANCE_ID,
+        "submit_interval_seconds": 0.05,
+        "request_timeout_seconds": 0.5,
+        "max_retries": 3,
+    }
+    values.update(overrides)
+    return TelemetryConfig(**values)  # type: ignore[arg-type]
+
+
+def _client(url: str, base_delay: float = 0.02, **overrides: object) -> TelemetryClient:
+    client = TelemetryClient(_config(url, **overrides))
+    # Same policy as production, shorter waits: the waits themselves are tested exactly in
+    # test_delivery.py. Retry-After stays honoured as given.
+    client._delivery._policy = RetryPolicy(max_retries=3, base_delay=base_delay, max_delay=0.1)
+    return client
+
+
+def _events(n: int = N) -> list[TaskCompletionEvent]:
+    builder = EventBuilder(INSTANCE_ID).model("claude-sonnet-4-5-20250929")
+    return [builder.duration_ms(i).build() for i in range(n)]
+
+
+class Driver:
+    name = "thread"
+
+    async def start(self, client: TelemetryClient) -> None:
+        client.start()
+
+    async def stop(self, client: TelemetryClient) -> None:
+        client.stop()
+
+
+class AsyncDriver(Driver):
+    name = "asyncio"
+
+    async def start(self, client: TelemetryClient) -> None:
+        await client.start_async()
+
+    async def stop(self, client: TelemetryClient) -> None:
+        await client.stop_async()
+
+
+DRIVERS = [Driver(), AsyncDriver()]
+
+
+@dataclass
+class Scenario:
+    name: str
+    replies: Callable[[list[TaskCompletionEvent]], list[Reply]]
+    requests: int
+    stored: int
+    delivered: int = N
+    dropped: int = 0
+    rejected: int = 0
+    put_back: int = 0
+    overrides: dict[str, object] = field(default_factory=dict)
+
+
+def _partial(events: list[TaskCompletionEvent]) -> list[Reply]:
+    results = [{"event_id": str(e.event_id), "status": "accepted", "error": None} for e in events]
+    results[1].update(status="rejected", error="model: too long")
+    results[2].update(status="rejected", error="duplicate event_id")
+    return [Reply(202, json_body={"accepted": N - 2, "rejected": 2, "results": results})]
+
+
+SCENARIOS = [
+    Scenario("500 then ok", lambda _: [Reply(500)], requests=2, stored=N),
+    Scenario("503 until retries run out, next cycle ok", lambda _: [Reply(503)] * 4,
+             requests=5, stored=N, put_back=N),
+    Scenario("429 with Retry-After", lambda _: [Reply(429, headers={"Retry-After": "1"})],
+             requests=2, stored=N),
+    Scenario("403 forbidden", lambda _: [Reply(403)], requests=1, stored=0, delivered=0, dropped=N),
+    Scenario("422 invalid", lambda _: [Reply(422)], requests=1, stored=0, delivered=0, dropped=N),
+    Scenario("400 kept for next cycle", lambda _: [Reply(400)], requests=2, stored=N, put_back=N),
+    Scenario("slower than the timeout", lambda _: [Reply(202, delay=1.0)], requests=2, stored=N),
+    Scenario("dropped connection", lambda _: [Reply(drop=True)], requests=2, stored=N),
+    Scenario("partial success", _partial, requests=1, stored=0, delivered=N - 1, rejected=1),
+    Scenario("non-JSON body", lambda _: [Reply(202, raw_body=b"<html>proxy</html>")],
+             requests=2, stored=N),
+]  # fmt: skip
+
+
+async def _settle(client: TelemetryClient, total: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        s = client.stats
+        if s.delivered + s.dropped + s.rejected == total and client.queue_size == 0:
+            await asyncio.sleep(0.15)  # and nothing more happens afterwards
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"did not settle: {client.stats}, queue={client.queue_size}")
+
+
+@pytest.mark.parametrize("driver", DRIVERS, ids=lambda d: d.name)
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
+async def test_scenario(fault_server: FaultServer, driver: Driver, scenario: Scenario) -> None:
+    events = _events()
+    fault_server.script(*scenario.replies(events))
+    client = _client(fault_server.url, **scenario.overrides)
+    for event in events:
+        client.track(event)
+    await driver.start(client)
+    try:
+        await _settle(client, N)
+    finally:
+        await driver.stop(client)
+    stats = client.stats
+    posts = fault_server.event_posts()
+    assert len(posts) == scenario.requests
+    assert len(fault_server.stored_events) == scenario.stored
+    assert (stats.delivered, stats.dropped, stats.rejected, stats.put_back) == (
+        scenario.delivered,
+        scenario.dropped,
+        scenario.rejected,
+        scenario.put_back,
+    )
+    assert client.queue_size == 0
+    # Every attempt carried the same batch: retries resend, they never rebuild or lose events.
+    sent_ids = [[e["event_id"] for e in p.json()["events"]] for p in posts]
+    assert all(ids == [str(e.event_id) for e in events] for ids in sent_ids)
+    if scenario.stored:
+        assert set(fault_server.stored_events) == {str(e.event_id) for e in events}
+
+
+@pytest.mark.parametrize("driver", DRIVERS, ids=lambda d: d.name)
+async def test_retry_after_is_waited_for(fault_server: FaultServer, driver: Driver) -> None:
+    fault_server.script(Reply(429, headers={"Retry-After": "1"}))
+    client = _client(fault_server.url)
+    client.track(_events(1)[0])
+    await driver.start(client)
+    try:
+        await _settle(client, 1)
+    finally:
+        await driver.stop(client)
+    first, second = fault_server.event_posts()
+    assert first.received_at is not None
+    assert second.received_at is not None
+    assert second.received_at - first.received_at >= 0.95
+
+
+@pytest.mark.parametrize("driver", DRIVERS, ids=lambda d: d.name)
+async def test_403_logged_once_as_configuration_error(
+    fault_server: FaultServer, driver: Driver, caplog: pytest.LogCaptureFixture
+) -> None:
+    fault_server.script(Reply(403), Reply(403), Reply(403))
+    client = _client(fault_server.url)
+    for event in _events(250):
+        client.track(event)
+    with caplog.at_level(logging.ERROR, logger="mosaicstack_telemetry"):
+        await driver.start(client)
+        try:
+            await _settle(client, 250)
+        finally:
+            await driver.stop(client)
+    assert len(fault_server.event_posts()) == 3
+    assert client.stats.dropped == 250
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 1
+    assert "check api_key and instance_id" in errors[0]
+    assert API_KEY not in caplog.text
+
+
+def _closed_port() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{s.getsockname()[1]}"
+
+
+@pytest.mark.parametrize("driver", DRIVERS, ids=lambda d: d.name)
+async def test_server_down_stop_is_bounded_and_keeps_the_events(driver: Driver) -> None:
+    # Long interval and long backoff: only the final flush runs, and stop() must not sleep.
+    client = _client(_closed_port(), base_delay=30.0, submit_interval_seconds=60.0)
+    for event in _events(150):
+        client.track(event)
+    await driver.start(client)
+    started = time.monotonic()
+    await driver.stop(client)
+    assert time.monotonic() - started < 5.0
+    stats = client.stats
+    assert stats.requests == 4  # one attempt and max_retries=3 retries, no waiting between
+    assert stats.put_back == 100  # the first batch; the cycle then stops trying
+    assert client.queue_size == 150  # nothing lost: still queued for a later start()
+    assert not client.is_running
+
+
+@pytest.mark.parametrize("driver", DRIVERS, ids=lambda d: d.name)
+async def test_stop_interrupts_a_backoff_wait(fault_server: FaultServer, driver: Driver) -> None:
+    fault_server.script(Reply(503))
+    client = _client(fault_server.url, base_delay=30.0)
+    client.track(_events(1)[0])
+    await driver.start(client)
+    deadline = time.monotonic() + 5
+    while client.stats.retries == 0 and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
+    assert client.stats.retries == 1  # the worker is now in a 30 s backoff
+    started = time.monotonic()
+    await driver.stop(client)
+    assert time.monotonic() - started < 2.0
+    # The final flush retried at once and delivered.
+    assert len(fault_server.stored_events) == 1
+    assert client.stats.delivered == 1
+
+
+@pytest.mark.parametrize("driver", DRIVERS, ids=lambda d: d.name)
+async def test_worker_wakes_when_a_batch_fills(fault_server: FaultServer, driver: Driver) -> None:
+    client = _client(fault_server.url, submit_interval_seconds=60.0, batch_size=10)
+    await driver.start(client)
+    try:
+        for event in _events(10):
+            client.track(event)
+        deadline = time.monotonic() + 5
+        while len(fault_server.stored_events) < 10 and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        assert len(fault_server.stored_events) == 10  # long before the 60 s interval
+    finally:
+        await driver.stop(client)
+
+
+@pytest.mark.parametrize("driver", DRIVERS, ids=lambda d: d.name)
+async def test_requests_carry_auth_user_agent_and_full_wire_json(
+    fault_server: FaultServer, driver: Driver
+) -> None:
+    client = _client(fault_server.url)
+    client.track(_events(1)[0])
+    await driver.start(client)
+    await driver.stop(client)
+    (post,) = fault_server.event_posts()
+    assert post.headers["Authorization"] == f"Bearer {API_KEY}"
+    assert post.headers["User-Agent"] == "mosaicstack-telemetry-python/0.1.0"
+    event = post.json()["events"][0]
+    assert event["schema_version"] == "1.0"
+    assert event["language"] is None
+    assert event["quality_gates_failed"] == []
+    assert len(event) == 26
+
+
+def test_one_http_connection_is_reused(fault_server: FaultServer) -> None:
+    client = _client(fault_server.url, submit_interval_seconds=60.0, batch_size=10)
+    client.start()
+    for event in _events(50):
+        client.track(event)
+    client.stop()
+    posts = fault_server.event_posts()
+    assert len(posts) == 5
+    assert len({p.client_port for p in posts}) == 1

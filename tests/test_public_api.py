@@ -1,0 +1,100 @@
+"""The public surface is exactly the reference's list; the package imports lazily."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+import mosaicstack_telemetry
+from mosaicstack_telemetry._errors import parse_retry_after
+
+REFERENCE_NAMES = [
+    "BatchEventRequest",
+    "BatchEventResponse",
+    "BatchEventResult",
+    "Complexity",
+    "CorrectionFactors",
+    "EventBuilder",
+    "EventQueue",
+    "Harness",
+    "Outcome",
+    "PredictionCache",
+    "PredictionData",
+    "PredictionMetadata",
+    "PredictionQuery",
+    "PredictionResponse",
+    "Provider",
+    "QualityGate",
+    "QualityPrediction",
+    "RepoSizeCategory",
+    "TaskCompletionEvent",
+    "TaskType",
+    "TelemetryClient",
+    "TelemetryConfig",
+    "TelemetryError",
+    "TokenDistribution",
+]
+
+
+def test_all_is_exactly_the_reference_list_sorted() -> None:
+    assert mosaicstack_telemetry.__all__ == sorted(REFERENCE_NAMES)
+
+
+def test_every_name_resolves_and_is_in_dir() -> None:
+    for name in REFERENCE_NAMES:
+        assert getattr(mosaicstack_telemetry, name).__name__ == name
+        assert name in dir(mosaicstack_telemetry)
+
+
+def test_star_import_gives_the_reference_names() -> None:
+    namespace: dict[str, object] = {}
+    exec("from mosaicstack_telemetry import *", namespace)
+    assert sorted(k for k in namespace if not k.startswith("__")) == sorted(REFERENCE_NAMES)
+
+
+def test_unknown_attribute_raises_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="NoSuchThing"):
+        mosaicstack_telemetry.NoSuchThing  # type: ignore[attr-defined]  # noqa: B018
+
+
+def test_telemetry_error_is_an_exception() -> None:
+    assert issubclass(mosaicstack_telemetry.TelemetryError, Exception)
+
+
+def test_enums_are_str_enums() -> None:
+    from enum import Enum
+
+    for name in ("TaskType", "Complexity", "Harness", "Provider", "Outcome", "QualityGate"):
+        enum_cls = getattr(mosaicstack_telemetry, name)
+        assert issubclass(enum_cls, str)
+        assert issubclass(enum_cls, Enum)
+
+
+def test_plain_import_loads_neither_httpx_nor_the_models() -> None:
+    code = (
+        "import sys, mosaicstack_telemetry\n"
+        "print('httpx' in sys.modules, 'mosaicstack_telemetry._generated.models' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
+
+
+def test_logging_adds_no_handlers_to_the_host() -> None:
+    import logging
+
+    assert logging.getLogger("mosaicstack_telemetry").handlers == []
+    assert logging.getLogger("mosaicstack_telemetry").level == logging.NOTSET
+
+
+def test_retry_after_parsing() -> None:
+    assert parse_retry_after("30") == 30.0
+    assert parse_retry_after(" 1.5 ") == 1.5
+    assert parse_retry_after("-3") == 0.0
+    assert parse_retry_after(None) is None
+    assert parse_retry_after("") is None
+    assert parse_retry_after("soon") is None
+    now = 1_700_000_000.0  # 2023-11-14T22:13:20Z
+    assert parse_retry_after("Tue, 14 Nov 2023 22:14:20 GMT", now=now) == 60.0
+    assert parse_retry_after("Tue, 14 Nov 2023 22:00:00 GMT", now=now) == 0.0
