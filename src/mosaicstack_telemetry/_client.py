@@ -94,16 +94,16 @@ class TelemetryClient:
         """Stop the thread submitter after a final flush; safe to call if not started."""
         with self._lock:
             worker, self._thread_worker = self._thread_worker, None
-        if worker is None:
-            return
-        worker.stop(timeout=self._stop_timeout())
-        if self._queue.on_threshold == worker.wake:
-            self._queue.on_threshold = None
+        if worker is not None:
+            worker.stop(timeout=self._stop_timeout())
+            if self._queue.on_threshold == worker.wake:
+                self._queue.on_threshold = None
         with self._lock:
             http, self._http = self._http, None
         if http is not None:
             http.close()
-        self._report_leftovers()
+        if worker is not None:
+            self._report_leftovers()
 
     async def start_async(self) -> None:
         """Start background submission as an asyncio task; no-op if disabled or running."""
@@ -121,15 +121,15 @@ class TelemetryClient:
     async def stop_async(self) -> None:
         """Stop the asyncio submitter after a final flush; safe to call if not started."""
         worker, self._async_worker = self._async_worker, None
-        if worker is None:
-            return
-        await worker.stop()
-        if self._queue.on_threshold == worker.wake:
-            self._queue.on_threshold = None
+        if worker is not None:
+            await worker.stop()
+            if self._queue.on_threshold == worker.wake:
+                self._queue.on_threshold = None
         http, self._async_http = self._async_http, None
         if http is not None:
             await http.aclose()
-        self._report_leftovers()
+        if worker is not None:
+            self._report_leftovers()
 
     def __enter__(self) -> TelemetryClient:
         self.start()
