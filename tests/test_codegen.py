@@ -104,3 +104,35 @@ def test_generated_bumped_models_validate_the_new_field(tmp_path: Path) -> None:
     exec(compile(code, "models.py", "exec"), namespace)
     provider = namespace["Provider"]
     assert provider("deepseek").value == "deepseek"  # type: ignore[operator]
+
+
+def test_an_invalid_spec_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
+
+    spec = yaml.safe_load(DEFAULT_SPEC.read_text())
+    # A response without its required description.
+    spec["paths"]["/v1/events/batch"]["post"]["responses"]["202"] = {"content": {}}
+    broken = tmp_path / "telemetry-api-v1.yaml"
+    broken.write_text(yaml.safe_dump(spec, sort_keys=False))
+    with pytest.raises(OpenAPIValidationError):
+        generate(broken, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_every_operation_has_an_operation_id_and_ref_bodies() -> None:
+    from codegen.spec import load
+
+    api = load(DEFAULT_SPEC)
+    assert [(op.operation_id, op.method, op.path, op.success_status) for op in api.operations] == [
+        ("submitEventsBatch", "POST", "/v1/events/batch", 202),
+        ("getPredictionsBatch", "POST", "/v1/predictions/batch", 200),
+    ]
+    assert {e.name for e in api.enums} == {
+        "TaskType",
+        "Complexity",
+        "Harness",
+        "Provider",
+        "Outcome",
+        "QualityGate",
+        "RepoSizeCategory",
+    }
