@@ -14,6 +14,7 @@ import inspect
 import logging
 import threading
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -882,3 +883,13 @@ def test_disabling_telemetry(fault_server: FaultServer, monkeypatch: pytest.Monk
     assert not client.is_running
     assert client.queue_size == 0
     assert fault_server.requests == []
+
+
+# -- README ----------------------------------------------------------------------------------------
+
+
+def test_readme_quick_start_is_the_guide_sync_example() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Quick start\n", 1)[1].split("\n## ", 1)[0]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    assert code == SYNC_USAGE
