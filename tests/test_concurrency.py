@@ -201,16 +201,34 @@ async def test_sixteen_threads_deliver_every_event_exactly_once(
 async def test_stop_delivers_everything_still_queued(
     fault_server: FaultServer, driver: Driver
 ) -> None:
-    # A 300 s interval: nothing would be sent before stop() but for the final flush.
+    # A 300 s interval and less than a batch: nothing is sent before stop()'s final flush.
+    client = TelemetryClient(config_for(fault_server))
+    events = make_events(99)
+    await driver.start(client)
+    for event in events:
+        client.track(event)
+    await driver.pause(0.3)
+    assert fault_server.requests == []
+    assert client.queue_size == 99
+
+    await driver.stop(client)
+
+    assert set(fault_server.stored_events) == {str(e.event_id) for e in events}
+    assert batch_sizes(fault_server) == [99]
+    assert client.queue_size == 0
+    assert client.stats.delivered == 99
+    assert not client.is_running
+
+
+async def test_backlog_from_before_start_is_delivered_in_order(
+    fault_server: FaultServer, driver: Driver
+) -> None:
     client = TelemetryClient(config_for(fault_server))
     events = make_events(1234)
     for event in events:
-        client.track(event)  # before start: no wake-up, the queue just fills
-    await driver.start(client)
-    await driver.pause(0.3)
-    assert fault_server.requests == []
+        client.track(event)  # before start: the queue just fills
     assert client.queue_size == 1234
-
+    await driver.start(client)
     await driver.stop(client)
 
     assert set(fault_server.stored_events) == {str(e.event_id) for e in events}

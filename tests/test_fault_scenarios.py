@@ -279,3 +279,52 @@ def test_one_http_connection_is_reused(fault_server: FaultServer) -> None:
     posts = fault_server.event_posts()
     assert len(posts) == 5
     assert len({p.client_port for p in posts}) == 1
+
+
+@pytest.mark.parametrize("driver", DRIVERS, ids=lambda d: d.name)
+async def test_backlog_tracked_before_start_goes_out_at_once(
+    fault_server: FaultServer, driver: Driver
+) -> None:
+    client = _client(fault_server.url, submit_interval_seconds=60.0, batch_size=10)
+    for event in _events(25):
+        client.track(event)
+    await driver.start(client)
+    try:
+        deadline = time.monotonic() + 5
+        while len(fault_server.stored_events) < 25 and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        assert len(fault_server.stored_events) == 25  # not after the 60 s interval
+    finally:
+        await driver.stop(client)
+
+
+@pytest.mark.parametrize("driver", DRIVERS, ids=lambda d: d.name)
+async def test_queue_smaller_than_a_batch_still_wakes_the_worker(
+    fault_server: FaultServer, driver: Driver
+) -> None:
+    client = _client(fault_server.url, submit_interval_seconds=60.0, max_queue_size=5)
+    await driver.start(client)
+    try:
+        for event in _events(5):
+            client.track(event)
+        deadline = time.monotonic() + 5
+        while len(fault_server.stored_events) < 5 and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        assert len(fault_server.stored_events) == 5
+        assert client.stats.evicted == 0
+    finally:
+        await driver.stop(client)
+
+
+def test_track_after_the_event_loop_ended_keeps_the_event_quietly(
+    fault_server: FaultServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = _client(fault_server.url, submit_interval_seconds=60.0, batch_size=1)
+    asyncio.run(client.start_async())  # the loop ends without stop_async()
+    with caplog.at_level(logging.WARNING, logger="mosaicstack_telemetry"):
+        client.track(_events(1)[0])
+    assert client.queue_size == 1
+    assert "Unexpected error" not in caplog.text
+    client.start()  # a later start delivers it
+    client.stop()
+    assert len(fault_server.stored_events) == 1

@@ -179,3 +179,28 @@ def test_cache_keys_use_enum_values_and_separate_dimensions() -> None:
     other = _query("a").model_copy(update={"complexity": Complexity.HIGH})
     assert cache.get(other) is None
     assert cache.get(_query("a")) is not None
+
+
+def test_threshold_signals_once_per_fill_up_and_again_after_a_drain() -> None:
+    queue = EventQueue(max_size=10)
+    fired: list[int] = []
+    queue.threshold = 2
+    queue.on_threshold = lambda: fired.append(queue.size)
+    events = _events(6)
+    for event in events[:4]:
+        queue.put(event)
+    assert fired == [2]  # not again at 3 and 4
+    queue.drain(1)  # the worker took a batch: the next fill-up signals again
+    queue.put(events[4])
+    assert fired == [2, 4]
+
+
+def test_threshold_without_a_listener_does_not_swallow_the_signal() -> None:
+    queue = EventQueue(max_size=10)
+    queue.threshold = 2
+    for event in _events(3):
+        queue.put(event)
+    fired: list[int] = []
+    queue.on_threshold = lambda: fired.append(queue.size)
+    queue.put(_events(1)[0])
+    assert fired == [4]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
+from collections.abc import Callable
 from types import TracebackType
 
 import httpx
@@ -36,7 +37,8 @@ class TelemetryClient:
                 logger.warning("Telemetry config problem: %s", problem)
         self._enabled = config.enabled
         self._queue = EventQueue(config.max_queue_size)
-        self._queue.threshold = min(100, max(1, config.batch_size))
+        # Wake the worker early once a full batch is queued (or the queue is full, if smaller).
+        self._queue.threshold = min(100, max(1, config.batch_size), max(1, config.max_queue_size))
         self._cache = PredictionCache(config.prediction_cache_ttl_seconds)
         self._stats = DeliveryStats()
         self._delivery = Delivery(
@@ -67,12 +69,17 @@ class TelemetryClient:
             if isinstance(event, _generated.TaskCompletionEvent):
                 self._queue.put(event)
                 return
-            self._stats.invalid += 1
+            self._count_invalid()
             logger.warning(
                 "track() expects a TaskCompletionEvent, got %s; dropped", type(event).__name__
             )
         except Exception:
+            self._count_invalid()
             logger.exception("Unexpected error in track(); event dropped")
+
+    def _count_invalid(self) -> None:
+        with self._lock:
+            self._stats.invalid += 1
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -89,6 +96,7 @@ class TelemetryClient:
             self._thread_worker = worker
             self._queue.on_threshold = worker.wake
             worker.start()
+            self._wake_if_backlogged(worker.wake)
 
     def stop(self) -> None:
         """Stop the thread submitter after a final flush; safe to call if not started."""
@@ -117,6 +125,7 @@ class TelemetryClient:
         self._async_worker = worker
         self._queue.on_threshold = worker.wake
         worker.start()
+        self._wake_if_backlogged(worker.wake)
 
     async def stop_async(self) -> None:
         """Stop the asyncio submitter after a final flush; safe to call if not started."""
@@ -130,6 +139,11 @@ class TelemetryClient:
             await http.aclose()
         if worker is not None:
             self._report_leftovers()
+
+    def _wake_if_backlogged(self, wake: Callable[[], None]) -> None:
+        # Events tracked before start() already crossed the threshold with nobody to tell.
+        if self._queue.size >= self._queue.threshold:
+            wake()
 
     def __enter__(self) -> TelemetryClient:
         self.start()

@@ -20,10 +20,11 @@ class EventQueue:
         self._items: deque[TaskCompletionEvent] = deque()
         self._lock = threading.Lock()
         self._warned = False
+        self._signalled = False
         self.evicted = 0
         """How many events were evicted because the queue was full."""
         self.on_threshold: Callable[[], None] | None = None
-        """Called (outside the lock) when a put() brings the queue to `threshold` events."""
+        """Called (outside the lock) once the queue holds `threshold` events, until drained."""
         self.threshold = 0
 
     @property
@@ -42,7 +43,10 @@ class EventQueue:
             else:
                 warn = False
             items.append(event)
-            wake = len(items) == self.threshold
+            # Signal once per fill-up, not on every put past the threshold.
+            wake = not self._signalled and len(items) >= self.threshold > 0
+            if wake and self.on_threshold is not None:
+                self._signalled = True
         if warn:
             logger.warning(
                 "Telemetry queue is full (max_queue_size=%d): evicting the oldest events",
@@ -57,6 +61,7 @@ class EventQueue:
             items = self._items
             count = min(max_items, len(items))
             batch = [items.popleft() for _ in range(count)]
+            self._signalled = False
             if not items:
                 self._warned = False
             return batch

@@ -134,7 +134,10 @@ class AsyncWorker:
 
     def wake(self) -> None:
         """Flush now instead of at the end of the interval (safe from any thread)."""
-        self._loop.call_soon_threadsafe(self._wake.set)
+        # A loop that already ended (stop_async() never awaited) cannot be woken; the event is
+        # queued all the same and goes out on a later start.
+        with contextlib.suppress(RuntimeError):
+            self._loop.call_soon_threadsafe(self._wake.set)
 
     async def stop(self) -> None:
         """Interrupt any wait, run the final flush and await the task."""
