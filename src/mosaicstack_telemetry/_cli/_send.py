@@ -219,7 +219,7 @@ def run(args: argparse.Namespace) -> int:
 
     invalid_numbers = ", ".join(str(line.number) for line in invalid)
     rows = [
-        ("lines", f"{len(parsed)} events read from {name}"),
+        ("read", f"{len(parsed)} non-blank lines from {name}"),
         (
             "invalid",
             f"{len(invalid)}" + (f" (lines {invalid_numbers}; not sent)" if invalid else ""),
