@@ -6,8 +6,10 @@ scriptable `fault_server` where a reply must be made up, or a port nothing liste
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import pty
 import socket
 import sqlite3
 import subprocess
@@ -137,6 +139,48 @@ def test_send_mixed_file_stores_every_valid_event_and_names_invalid_lines(
     assert _stored_ids(env_server) == {event["event_id"] for event in valid}
     (result,) = env_server.predict(query_payload())
     assert result["metadata"]["sample_size"] == 150
+
+
+def test_send_draws_a_progress_bar_only_on_a_terminal(
+    env_server: LocalServer, tmp_path: Path
+) -> None:
+    path = _write_jsonl(tmp_path / "many.jsonl", [event_payload() for _ in range(250)])
+    env = {
+        **os.environ,
+        "MOSAIC_TELEMETRY_SERVER_URL": env_server.url,
+        "MOSAIC_TELEMETRY_API_KEY": API_KEY,
+        "MOSAIC_TELEMETRY_INSTANCE_ID": INSTANCE_ID,
+    }
+    # stderr a real terminal (a pseudo-terminal pair), stdout a pipe.
+    controller, terminal = pty.openpty()
+    try:
+        result = subprocess.run(
+            [*CLI, "send", str(path)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=terminal,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        os.close(terminal)
+    drawn = b""
+    try:
+        with contextlib.suppress(OSError):  # EIO once everything written has been read
+            while chunk := os.read(controller, 65536):
+                drawn += chunk
+    finally:
+        os.close(controller)
+    assert result.returncode == 0
+    assert b"sending [" in drawn
+    assert b"250/250" in drawn
+    assert "sending [" not in result.stdout
+
+    piped = subprocess.run(
+        [*CLI, "send", str(path)], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert piped.returncode == 0  # all duplicates now
+    assert "sending [" not in piped.stdout + piped.stderr
 
 
 def test_send_clean_file_exits_0_and_a_resend_counts_duplicates(
