@@ -569,3 +569,18 @@ def test_demo_same_seed_same_data() -> None:
 
     assert sample(1) == sample(1)
     assert sample(1) != sample(2)
+
+
+def test_demo_without_the_server_extra_names_the_extra() -> None:
+    # Block the extra's modules the way a core-only install lacks them.
+    code = (
+        "import sys; sys.modules['starlette'] = None; sys.modules['uvicorn'] = None; "
+        "from mosaicstack_telemetry._cli import main; sys.exit(main(['demo']))"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MOSAIC_TELEMETRY_")}
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 1
+    assert "pip install 'mosaicstack-telemetry[server]'" in result.stderr
+    assert "MOSAIC_TELEMETRY_SERVER_URL" in result.stderr

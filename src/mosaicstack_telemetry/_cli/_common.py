@@ -13,7 +13,7 @@ import contextlib
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, TextIO
@@ -111,13 +111,10 @@ class LogLine:
 class _SdkLogHandler(logging.Handler):
     """Prints SDK warnings to stderr (key scrubbed) and keeps every message."""
 
-    def __init__(
-        self, prog: str, secret: str, before: Callable[[], None] | None, show: bool
-    ) -> None:
+    def __init__(self, prog: str, secret: str, show: bool) -> None:
         super().__init__(logging.INFO)
         self.prog = prog
         self.secret = secret
-        self.before = before
         self.show = show
         self.lines: list[LogLine] = []
 
@@ -128,8 +125,6 @@ class _SdkLogHandler(logging.Handler):
                 message = message.replace(self.secret, "<redacted>")
             self.lines.append(LogLine(record.levelno, message, record))
             if self.show and record.levelno >= logging.WARNING:
-                if self.before is not None:
-                    self.before()
                 print(f"{self.prog}: {message}", file=sys.stderr)
         except Exception:
             self.handleError(record)
@@ -147,15 +142,13 @@ class SdkLog:
 
 
 @contextlib.contextmanager
-def sdk_log(
-    prog: str, secret: str, *, show: bool = True, before: Callable[[], None] | None = None
-) -> Iterator[SdkLog]:
-    """Route the `mosaicstack_telemetry` logger to stderr, prefixed and with `secret` scrubbed.
+def sdk_log(prog: str, secret: str, *, show: bool = True) -> Iterator[SdkLog]:
+    """Collect the `mosaicstack_telemetry` logger's records with `secret` scrubbed.
 
-    `before` runs ahead of each printed message (a progress bar clears its line there).
+    With `show`, warnings are also printed to stderr as they happen, prefixed with `prog`.
     """
     logger = logging.getLogger("mosaicstack_telemetry")
-    handler = _SdkLogHandler(prog, secret, before, show)
+    handler = _SdkLogHandler(prog, secret, show)
     saved = (logger.level, logger.propagate)
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
