@@ -8,6 +8,7 @@ STAMP := $(VENV)/.installed
 .PHONY: help install generate check-generated lint format typecheck test check clean serve
 
 help:
+	@echo "make demo             the SDK end to end against a local server (README's first command)"
 	@echo "make generate         regenerate src/mosaicstack_telemetry/_generated from schema/"
 	@echo "make check-generated  fail with a diff if generated code has drifted from the spec"
 	@echo "make lint             ruff check + ruff format --check"
@@ -70,3 +71,12 @@ SERVE_ARGS ?=
 
 serve: $(STAMP)
 	$(VENV)/bin/mosaic-telemetry serve $(SERVE_ARGS)
+
+# --- Demo: the README's first command ------------------------------------------------------------
+# `mosaic-telemetry demo` (src/mosaicstack_telemetry/_cli/_demo.py): a local server on a free port
+# with a temporary database, or the server MOSAIC_TELEMETRY_SERVER_URL/_API_KEY/_INSTANCE_ID name.
+DEMO_ARGS ?=
+.PHONY: demo
+
+demo: $(STAMP)
+	$(VENV)/bin/mosaic-telemetry demo $(DEMO_ARGS)

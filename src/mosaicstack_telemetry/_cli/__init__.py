@@ -12,19 +12,27 @@ import sys
 from collections.abc import Callable, Sequence
 
 from .._version import __version__
-from . import _serve, _validate
+from . import _demo, _doctor, _predict, _send, _serve, _validate
 
-# Subcommands in `--help` order. `send`, `predict` and `doctor` (they need the runtime client)
-# go here as their own modules when that client exists.
+# Subcommands in `--help` order.
 _COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
+    _demo.register,
     _serve.register,
     _validate.register,
+    _send.register,
+    _predict.register,
+    _doctor.register,
 ]
 
 _EPILOG = """\
 examples:
+  mosaic-telemetry demo                     see the SDK work end to end against a local server
   mosaic-telemetry serve                    run the local Telemetry API v1 server on :8000
   mosaic-telemetry validate events.jsonl    check a JSON Lines file of events
+  mosaic-telemetry send events.jsonl        validate and submit it through the SDK
+  mosaic-telemetry predict --task-type implementation --model gpt-4o \\
+      --provider openai --complexity medium  show a prediction
+  mosaic-telemetry doctor                   check the configuration, the server and the key
   mosaic-telemetry COMMAND --help           options and examples of one command
 """
 

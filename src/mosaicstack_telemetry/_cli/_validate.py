@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -55,33 +56,61 @@ def _message(error: ErrorDetails) -> str:
     return f"{error['msg']} (got {shown[:60]}{'...' if len(shown) > 60 else ''})"
 
 
-def line_errors(lines: Iterable[bytes]) -> Iterator[tuple[int, str, str]]:
-    """(line number, field path, message) for every problem in JSON Lines input."""
+@dataclass(frozen=True)
+class ParsedLine:
+    """One non-blank line of JSON Lines input: the event, or what is wrong with it."""
+
+    number: int
+    """1-based line number in the input."""
+    event: TaskCompletionEvent | None
+    """The validated event (event_id/timestamp filled in when omitted); None if invalid."""
+    errors: list[tuple[str, str]]
+    """(field path, message) per problem; empty when the line is valid."""
+
+
+def parse_lines(lines: Iterable[bytes]) -> Iterator[ParsedLine]:
+    """Parse and strictly validate every non-blank line of JSON Lines input, in order."""
     for number, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
         try:
             data = strict_json.loads(raw)
         except (ValueError, UnicodeDecodeError) as exc:
-            yield number, "(line)", f"invalid JSON: {exc}"
+            yield ParsedLine(number, None, [("(line)", f"invalid JSON: {exc}")])
             continue
         try:
             # Strict, as the local server validates: "5" or false is not an integer.
-            strict_json.validate(TaskCompletionEvent, data)
+            event = strict_json.validate(TaskCompletionEvent, data)
         except ValidationError as exc:
-            for error in exc.errors(include_url=False):
-                yield number, field_path(error["loc"]), _message(error)
+            errors = [
+                (field_path(error["loc"]), _message(error))
+                for error in exc.errors(include_url=False)
+            ]
+            yield ParsedLine(number, None, errors)
+            continue
+        yield ParsedLine(number, event, [])
+
+
+def line_errors(lines: Iterable[bytes]) -> Iterator[tuple[int, str, str]]:
+    """(line number, field path, message) for every problem in JSON Lines input."""
+    for parsed in parse_lines(lines):
+        for path, message in parsed.errors:
+            yield parsed.number, path, message
+
+
+def read_lines(file: str) -> list[bytes]:
+    """The lines of FILE, or of stdin for "-" (raises OSError)."""
+    if file == "-":
+        return list(sys.stdin.buffer)
+    with open(file, "rb") as stream:
+        return list(stream)
 
 
 def run(args: argparse.Namespace) -> int:
     """Validate the file and print one line per problem, then a summary."""
     name = "<stdin>" if args.file == "-" else args.file
     try:
-        if args.file == "-":
-            lines = list(sys.stdin.buffer)
-        else:
-            with open(args.file, "rb") as stream:
-                lines = list(stream)
+        lines = read_lines(args.file)
     except OSError as exc:
         print(f"mosaic-telemetry validate: cannot read {name}: {exc.strerror}", file=sys.stderr)
         return 2
