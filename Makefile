@@ -64,3 +64,10 @@ publish: $(STAMP)
 
 publish-dev: $(STAMP)
 	$(PY) scripts/publish.py publish --dev
+
+# Benchmark (issue 3's speed and memory budgets; README: Performance). A report, not a test:
+# prints each figure (median of 5 runs) next to its budget and exits 0 whatever the figures.
+.PHONY: bench
+
+bench: $(STAMP)
+	$(PY) benchmarks/run.py
