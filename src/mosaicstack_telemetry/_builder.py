@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from ._generated.models import (
     Complexity,
@@ -14,7 +14,7 @@ from ._generated.models import (
     RepoSizeCategory,
     TaskType,
 )
-from ._models import TaskCompletionEvent
+from ._models import TaskCompletionEvent, new_event_id
 
 
 class EventBuilder:
@@ -151,7 +151,7 @@ class EventBuilder:
         """Validate and return a new TaskCompletionEvent (raises pydantic.ValidationError)."""
         return TaskCompletionEvent(
             instance_id=self._instance_id,
-            event_id=uuid4() if self._event_id is None else self._event_id,
+            event_id=new_event_id() if self._event_id is None else self._event_id,
             timestamp=datetime.now(timezone.utc) if self._timestamp is None else self._timestamp,
             task_duration_ms=self._duration_ms,
             task_type=self._task_type,
