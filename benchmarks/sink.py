@@ -1,12 +1,20 @@
 """A fast event sink for the benchmark: a minimal HTTP/1.1 server on 127.0.0.1 in its own process.
 
-It speaks just enough of Telemetry API v1 for the throughput figures: every
-`POST /v1/events/batch` is parsed as JSON, its events are counted (and checked to carry every
-field of the schema), and it answers `202` with a valid BatchEventResponse that gives counts and
-an empty `results` list. `GET /stats` returns the counters, `POST /reset` clears them.
+It speaks just enough of Telemetry API v1 for the throughput figures. Every
+`POST /v1/events/batch` is answered `202 Accepted` with a valid BatchEventResponse (counts and an
+empty `results` list) as soon as its body has arrived, the way a server that queues batches for
+later processing answers; the accepted count is the number of `"event_id":` keys in the body
+(JSON escapes quotes inside strings, so only keys match). The bodies are kept, and checked when
+`GET /stats` asks for the counters, after the timed run: each is parsed as JSON, its events
+counted, checked to carry every field of the schema and to match the count answered, and their
+event_ids collected. `POST /reset` clears everything.
 
-Run by benchmarks/run.py as `python benchmarks/sink.py FIELD,FIELD,...`: it prints its port on
-the first line of stdout and exits when stdin is closed (or after MAX_LIFETIME seconds).
+With `--parse-first` it answers only after parsing the body (the count answered is then the
+number of events in the parsed JSON): a slower server, for comparison.
+
+Run by benchmarks/run.py as `python benchmarks/sink.py FIELD,FIELD,... [--parse-first]`: it
+prints its port on the first line of stdout and exits when stdin is closed (or after
+MAX_LIFETIME seconds).
 """
 
 from __future__ import annotations
@@ -28,19 +36,30 @@ class Counters:
         self.reset()
 
     def reset(self) -> None:
-        self.requests = 0
-        self.events = 0
-        self.malformed = 0
-        self.event_ids: set[str] = set()
+        self.acknowledged = 0
+        self.bodies: list[tuple[bytes, int]] = []
 
     def snapshot(self) -> dict[str, int]:
         with self.lock:
-            return {
-                "requests": self.requests,
-                "events": self.events,
-                "unique_event_ids": len(self.event_ids),
-                "malformed": self.malformed,
-            }
+            bodies, acknowledged = list(self.bodies), self.acknowledged
+        events = malformed = 0
+        event_ids: set[str] = set()
+        for body, answered in bodies:
+            try:
+                batch = json.loads(body)["events"]
+                event_ids.update(event["event_id"] for event in batch)
+                malformed += sum(1 for event in batch if event.keys() != self.fields)
+            except (ValueError, KeyError, TypeError, AttributeError):
+                batch, malformed = [], malformed + max(1, answered)
+            events += len(batch)
+            malformed += len(batch) != answered
+        return {
+            "requests": len(bodies),
+            "events": events,
+            "acknowledged": acknowledged,
+            "unique_event_ids": len(event_ids),
+            "malformed": malformed,
+        }
 
 
 def _reply(status: str, body: bytes) -> bytes:
@@ -51,7 +70,7 @@ def _reply(status: str, body: bytes) -> bytes:
     return head.encode("ascii") + body
 
 
-def make_handler(counters: Counters) -> type[socketserver.StreamRequestHandler]:
+def make_handler(counters: Counters, parse_first: bool) -> type[socketserver.StreamRequestHandler]:
     class Handler(socketserver.StreamRequestHandler):
         def handle(self) -> None:
             for _ in range(MAX_REQUESTS_PER_CONNECTION):
@@ -67,21 +86,21 @@ def make_handler(counters: Counters) -> type[socketserver.StreamRequestHandler]:
                     if name.strip().lower() == b"content-length":
                         length = int(value.strip())
                 body = self.rfile.read(length) if length else b""
-                self.wfile.write(self._answer(request_line, body))
+                method, path = request_line.split()[:2]
+                if method == b"POST" and path == b"/v1/events/batch":
+                    if parse_first:
+                        count = len(json.loads(body)["events"])
+                    else:
+                        count = body.count(b'"event_id":')
+                    with counters.lock:
+                        counters.acknowledged += count
+                        counters.bodies.append((body, count))
+                    answer = {"accepted": count, "rejected": 0, "results": []}
+                    self.wfile.write(_reply("202 Accepted", json.dumps(answer).encode()))
+                else:
+                    self.wfile.write(self._answer(method, path))
 
-        def _answer(self, request_line: bytes, body: bytes) -> bytes:
-            method, path = request_line.split()[:2]
-            if method == b"POST" and path == b"/v1/events/batch":
-                events = json.loads(body)["events"]
-                ids = [event["event_id"] for event in events]
-                bad = sum(1 for event in events if event.keys() != counters.fields)
-                with counters.lock:
-                    counters.requests += 1
-                    counters.events += len(events)
-                    counters.malformed += bad
-                    counters.event_ids.update(ids)
-                answer = {"accepted": len(events), "rejected": 0, "results": []}
-                return _reply("202 Accepted", json.dumps(answer).encode())
+        def _answer(self, method: bytes, path: bytes) -> bytes:
             if method == b"GET" and path == b"/stats":
                 return _reply("200 OK", json.dumps(counters.snapshot()).encode())
             if method == b"POST" and path == b"/reset":
@@ -101,7 +120,7 @@ class Server(socketserver.ThreadingTCPServer):
 def main() -> None:
     fields = frozenset(sys.argv[1].split(",")) if len(sys.argv) > 1 else frozenset()
     counters = Counters(fields)
-    server = Server(("127.0.0.1", 0), make_handler(counters))
+    server = Server(("127.0.0.1", 0), make_handler(counters, "--parse-first" in sys.argv[2:]))
     print(server.server_address[1], flush=True)
     threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
