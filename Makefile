@@ -17,6 +17,7 @@ help:
 	@echo "make check            all of the above (what CI runs)"
 	@echo "make build|build-dev|publish|publish-dev  package and release (README: Release)"
 	@echo "make serve            run the local Telemetry API v1 server (SERVE_ARGS='--port 8080 ...')"
+	@echo "make bench            speed and memory figures against their budgets (README: Performance)"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +67,7 @@ publish: $(STAMP)
 
 publish-dev: $(STAMP)
 	$(PY) scripts/publish.py publish --dev
+
 # --- Local server ---------------------------------------------------------------------------
 SERVE_ARGS ?=
 
@@ -80,3 +82,10 @@ DEMO_ARGS ?=
 
 demo: $(STAMP)
 	$(VENV)/bin/mosaic-telemetry demo $(DEMO_ARGS)
+
+# Benchmark (issue 3's speed and memory budgets; README: Performance). A report, not a test:
+# prints each figure (median of 5 runs) next to its budget and exits 0 whatever the figures.
+.PHONY: bench
+
+bench: $(STAMP)
+	$(PY) benchmarks/run.py

@@ -7,17 +7,20 @@ and runs one final flush.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import threading
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 import httpx
 
 from ._delivery import Delivery, Reply, Send, Steps
 from ._generated import endpoints
 from ._generated.models import BatchEventRequest, BatchEventResponse
+
+if TYPE_CHECKING:
+    import asyncio
 
 logger = logging.getLogger("mosaicstack_telemetry")
 
@@ -120,6 +123,8 @@ class AsyncWorker:
     """Runs flushes as an asyncio task on the loop that started it."""
 
     def __init__(self, delivery: Delivery, http: httpx.AsyncClient, interval: float) -> None:
+        import asyncio  # here, not at the top: thread-driver users never pay for importing it
+
         self._delivery = delivery
         self._http = http
         self._interval = interval
@@ -168,6 +173,8 @@ class AsyncWorker:
 
     @staticmethod
     async def _sleep_until(event: asyncio.Event, seconds: float) -> None:
+        import asyncio  # already loaded: AsyncWorker.__init__ imported it
+
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(event.wait(), seconds)
 
