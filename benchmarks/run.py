@@ -334,9 +334,7 @@ FIGURES = [
         "{:,.0f}",
         parsing_sink=True,
     ),
-    Figure(
-        "4 start()+stop() with 10,000 queued", "s", run_stop, 0.3, False, "1.0-1.5 s", "{:.3f}"
-    ),
+    Figure("4 start()+stop() with 10,000 queued", "s", run_stop, 0.3, False, "1.0-1.5 s", "{:.3f}"),
     Figure(
         "5 import mosaicstack_telemetry", "ms", run_import, 100.0, False, "109-195 ms", "{:.1f}"
     ),
