@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import logging
 import threading
@@ -20,7 +21,7 @@ from ._generated.models import PredictionBatchRequest, PredictionQuery, Predicti
 from ._models import TaskCompletionEvent
 from ._queue import EventQueue
 from ._retry import RetryPolicy
-from ._worker import AsyncWorker, ThreadWorker
+from ._worker import AsyncWorker, ThreadWorker, run_steps
 
 logger = logging.getLogger("mosaicstack_telemetry")
 
@@ -97,6 +98,7 @@ class TelemetryClient:
             self._queue.on_threshold = worker.wake
             worker.start()
             self._wake_if_backlogged(worker.wake)
+            atexit.register(self._flush_at_exit)
 
     def stop(self) -> None:
         """Stop the thread submitter after a final flush; safe to call if not started."""
@@ -112,6 +114,7 @@ class TelemetryClient:
             http.close()
         if worker is not None:
             self._report_leftovers()
+        self._forget_exit_hook()
 
     async def start_async(self) -> None:
         """Start background submission as an asyncio task; no-op if disabled or running."""
@@ -126,6 +129,7 @@ class TelemetryClient:
         self._queue.on_threshold = worker.wake
         worker.start()
         self._wake_if_backlogged(worker.wake)
+        atexit.register(self._flush_at_exit)
 
     async def stop_async(self) -> None:
         """Stop the asyncio submitter after a final flush; safe to call if not started."""
@@ -139,6 +143,28 @@ class TelemetryClient:
             await http.aclose()
         if worker is not None:
             self._report_leftovers()
+        self._forget_exit_hook()
+
+    def _forget_exit_hook(self) -> None:
+        if self._thread_worker is None and self._async_worker is None:
+            atexit.unregister(self._flush_at_exit)
+
+    def _flush_at_exit(self) -> None:
+        # The host exited without stop()/stop_async(): deliver what is queued, as stop() would,
+        # instead of losing it with the daemon thread or the closed event loop.
+        try:
+            if self._async_worker is not None:
+                # Its event loop is gone; flush synchronously, without waiting between retries.
+                self._async_worker = None
+                http = self._sync_http()
+                run_steps(
+                    self._delivery.flush(),
+                    lambda batch: endpoints.submit_events_batch(http, batch),
+                    lambda _seconds: None,
+                )
+            self.stop()
+        except Exception:
+            logger.exception("Telemetry flush at interpreter exit failed")
 
     def _wake_if_backlogged(self, wake: Callable[[], None]) -> None:
         # Events tracked before start() already crossed the threshold with nobody to tell.
