@@ -224,6 +224,8 @@ def test_partial_success_counts_duplicates_as_delivered_and_logs_rejections(
         steps.send(response)
     assert (h.stats.delivered, h.stats.rejected, h.stats.duplicates) == (2, 1, 1)
     assert f"Telemetry event {ids[1]} rejected by server: model: too long" in caplog.text
+    (record,) = [r for r in caplog.records if hasattr(r, "rejected_event_id")]
+    assert (record.rejected_event_id, record.rejection_error) == (ids[1], "model: too long")
     assert "duplicate" not in caplog.text
 
 

@@ -157,7 +157,13 @@ class Delivery:
                 duplicates += 1
                 continue
             rejected += 1
-            logger.warning("Telemetry event %s rejected by server: %s", result.event_id, error)
+            # Structured too, so tools (the CLI's `send`) need not parse the message text.
+            logger.warning(
+                "Telemetry event %s rejected by server: %s",
+                result.event_id,
+                error,
+                extra={"rejected_event_id": str(result.event_id), "rejection_error": error},
+            )
         if not response.results and response.rejected:
             # A server that reports counts without per-event results.
             rejected = min(len(events), response.rejected)

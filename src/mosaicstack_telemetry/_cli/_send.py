@@ -179,11 +179,9 @@ def _deliver(
         left=len(events) - stats.delivered - stats.rejected,
     )
     for line in log.lines:
-        record = line.record
-        if record.msg == "Telemetry event %s rejected by server: %s" and isinstance(
-            record.args, tuple
-        ):
-            result.reasons[str(record.args[0])] = str(record.args[1])
+        rejected_id = getattr(line.record, "rejected_event_id", None)
+        if rejected_id is not None:
+            result.reasons[rejected_id] = str(getattr(line.record, "rejection_error", ""))
         elif line.level >= logging.WARNING:
             result.warnings.append(line.message)
     return result
