@@ -584,3 +584,31 @@ def test_demo_without_the_server_extra_names_the_extra() -> None:
     assert result.returncode == 1
     assert "pip install 'mosaicstack-telemetry[server]'" in result.stderr
     assert "MOSAIC_TELEMETRY_SERVER_URL" in result.stderr
+
+
+def test_ctrl_c_during_send_exits_130_without_a_traceback(tmp_path: Path, dead_url: str) -> None:
+    import signal
+    import time
+
+    path = _write_jsonl(tmp_path / "events.jsonl", [event_payload() for _ in range(3)])
+    env = {
+        **os.environ,
+        "MOSAIC_TELEMETRY_SERVER_URL": dead_url,  # retries keep send busy long enough
+        "MOSAIC_TELEMETRY_API_KEY": API_KEY,
+        "MOSAIC_TELEMETRY_INSTANCE_ID": INSTANCE_ID,
+        "PYTHONPATH": str(Path(__file__).resolve().parent.parent / "src"),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mosaicstack_telemetry._cli", "send", str(path), "--no-progress"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(1.5)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "mosaic-telemetry: interrupted" in err
+    assert "Traceback" not in err
+    assert API_KEY not in err

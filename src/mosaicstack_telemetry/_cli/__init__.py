@@ -60,5 +60,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def entry_point() -> None:
-    """Console-script entry: exit with `main()`'s status."""
-    sys.exit(main())
+    """Console-script entry: exit with `main()`'s status (130, quietly, on Ctrl-C)."""
+    try:
+        status = main()
+    except KeyboardInterrupt:
+        # Commands clean up in `finally` (send stops its client, which flushes); no traceback.
+        print("mosaic-telemetry: interrupted", file=sys.stderr)
+        status = 130
+    sys.exit(status)
