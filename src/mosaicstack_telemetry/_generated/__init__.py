@@ -1,4 +1,4 @@
-# Generated from schema/telemetry-api-v1.yaml (sha256 68044488106d1b42655f7e8334dbd5e08903f437644d5c2b76dcacbf3e9b9e93).
+# Generated from schema/telemetry-api-v1.yaml (sha256 76fd0d849c9ce77a410445b280c95d1fcaaf10260a5d0d045022e3d87b5943ba).
 # Do not edit by hand: change the spec or codegen/, then run `make generate`
 # (python -m codegen generate).
 """Code generated from the Telemetry API spec: models (models.py) and endpoint stubs (endpoints.py)."""

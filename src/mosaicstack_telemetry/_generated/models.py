@@ -1,11 +1,11 @@
-# Generated from schema/telemetry-api-v1.yaml (sha256 68044488106d1b42655f7e8334dbd5e08903f437644d5c2b76dcacbf3e9b9e93).
+# Generated from schema/telemetry-api-v1.yaml (sha256 76fd0d849c9ce77a410445b280c95d1fcaaf10260a5d0d045022e3d87b5943ba).
 # Do not edit by hand: change the spec or codegen/, then run `make generate`
 # (python -m codegen generate).
 
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -282,7 +282,7 @@ class PredictionMetadata(BaseModel):
         Field(description="When the prediction was last computed."),
     ] = None
     dimensions_matched: Annotated[
-        dict[str, Any] | None,
+        dict[str, str | None] | None,
         Field(
             description="Which dimensions matched; a null value marks a dimension dropped by fallback."
         ),
