@@ -12,7 +12,7 @@ help:
 	@echo "make generate         regenerate src/mosaicstack_telemetry/_generated from schema/"
 	@echo "make check-generated  fail with a diff if generated code has drifted from the spec"
 	@echo "make lint             ruff check + ruff format --check"
-	@echo "make typecheck        mypy --strict on src/"
+	@echo "make typecheck        mypy --strict on src/ and scripts/"
 	@echo "make test             the test suite"
 	@echo "make check            all of the above (what CI runs)"
 	@echo "make build|build-dev|publish|publish-dev  package and release (README: Release)"
