@@ -75,10 +75,12 @@ def test_enums_are_str_enums() -> None:
 def test_plain_import_loads_neither_httpx_nor_the_models() -> None:
     code = (
         "import sys, mosaicstack_telemetry\n"
-        "print('httpx' in sys.modules, 'mosaicstack_telemetry._generated.models' in sys.modules)"
+        "print('httpx' in sys.modules, 'mosaicstack_telemetry._generated.models' in sys.modules)\n"
+        "mosaicstack_telemetry.TelemetryError\n"
+        "print('httpx' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["False", "False"]
+    assert out.stdout.split() == ["False", "False", "False"]
 
 
 def test_logging_adds_no_handlers_to_the_host() -> None:

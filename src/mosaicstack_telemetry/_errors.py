@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import email.utils
 import time
+from typing import TYPE_CHECKING
 
-import httpx
+if TYPE_CHECKING:  # only for annotations: TelemetryError alone must not import httpx
+    import httpx
 
 
 class TelemetryError(Exception):
