@@ -116,6 +116,13 @@ SCENARIOS = [
 ]  # fmt: skip
 
 
+async def _until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Poll a condition another thread makes true; the caller asserts on the state afterwards."""
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
+
+
 async def _settle(client: TelemetryClient, total: int, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -225,9 +232,7 @@ async def test_stop_interrupts_a_backoff_wait(fault_server: FaultServer, driver:
     client = _client(fault_server.url, base_delay=30.0)
     client.track(_events(1)[0])
     await driver.start(client)
-    deadline = time.monotonic() + 5
-    while client.stats.retries == 0 and time.monotonic() < deadline:
-        await asyncio.sleep(0.01)
+    await _until(lambda: client.stats.retries > 0)
     assert client.stats.retries == 1  # the worker is now in a 30 s backoff
     started = time.monotonic()
     await driver.stop(client)
@@ -244,9 +249,7 @@ async def test_worker_wakes_when_a_batch_fills(fault_server: FaultServer, driver
     try:
         for event in _events(10):
             client.track(event)
-        deadline = time.monotonic() + 5
-        while len(fault_server.stored_events) < 10 and time.monotonic() < deadline:
-            await asyncio.sleep(0.01)
+        await _until(lambda: len(fault_server.stored_events) >= 10)
         assert len(fault_server.stored_events) == 10  # long before the 60 s interval
     finally:
         await driver.stop(client)
@@ -290,9 +293,7 @@ async def test_backlog_tracked_before_start_goes_out_at_once(
         client.track(event)
     await driver.start(client)
     try:
-        deadline = time.monotonic() + 5
-        while len(fault_server.stored_events) < 25 and time.monotonic() < deadline:
-            await asyncio.sleep(0.01)
+        await _until(lambda: len(fault_server.stored_events) >= 25)
         assert len(fault_server.stored_events) == 25  # not after the 60 s interval
     finally:
         await driver.stop(client)
@@ -307,9 +308,7 @@ async def test_queue_smaller_than_a_batch_still_wakes_the_worker(
     try:
         for event in _events(5):
             client.track(event)
-        deadline = time.monotonic() + 5
-        while len(fault_server.stored_events) < 5 and time.monotonic() < deadline:
-            await asyncio.sleep(0.01)
+        await _until(lambda: len(fault_server.stored_events) >= 5)
         assert len(fault_server.stored_events) == 5
         assert client.stats.evicted == 0
     finally:
