@@ -15,14 +15,14 @@ help:
 	@echo "make typecheck        mypy --strict on src/ and scripts/"
 	@echo "make test             the test suite"
 	@echo "make check            all of the above (what CI runs)"
-	@echo "make build|build-dev|publish|publish-dev  package and release (README: Release)"
+	@echo "make build|build-dev|publish|publish-dev  package and release (docs/release.md)"
 	@echo "make serve            run the local Telemetry API v1 server (SERVE_ARGS='--port 8080 ...')"
-	@echo "make bench            speed and memory figures against their budgets (README: Performance)"
+	@echo "make bench            speed and memory figures against their budgets (docs/performance.md)"
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints/dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -c constraints/dev.txt -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -52,7 +52,7 @@ check: check-generated lint typecheck test
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
 
-# Packaging and release (README: Versioning, Release); scripts/publish.py does the work.
+# Packaging and release (docs/release.md); scripts/publish.py does the work.
 # publish reads TWINE_REPOSITORY_URL, TWINE_USERNAME, TWINE_PASSWORD and optional PUBLISH_INDEX_URL.
 .PHONY: build build-dev publish publish-dev
 
@@ -83,7 +83,7 @@ DEMO_ARGS ?=
 demo: $(STAMP)
 	$(VENV)/bin/mosaic-telemetry demo $(DEMO_ARGS)
 
-# Benchmark (issue 3's speed and memory budgets; README: Performance). A report, not a test:
+# Benchmark (speed and memory budgets; docs/performance.md). A report, not a test:
 # prints each figure (median of 5 runs) next to its budget and exits 0 whatever the figures.
 .PHONY: bench
 
