@@ -92,13 +92,12 @@ class RetryPolicy:
                 return Decision(Action.DROP, reason=reason, status=status)
             return Decision(Action.ISOLATE, reason=reason, status=status,
                             indexes=frozenset(indexes or ()))  # fmt: skip
-        if status == 429:
+        if status == 429 or status >= 500 or status == 408 or 200 <= status < 300:
+            # A 2xx whose body did not parse is transient too; a resend is deduplicated. A
+            # Retry-After (429, or 503 and others) is honoured as given, else backoff.
             wait = error.retry_after
             delay = self.backoff(retries_done) if wait is None else min(wait, self.max_retry_after)
             return self._retry(delay, retries_done, reason, status)
-        if status >= 500 or status == 408 or 200 <= status < 300:
-            # A 2xx whose body did not parse is transient too; a resend is deduplicated.
-            return self._retry(self.backoff(retries_done), retries_done, reason, status)
         return Decision(Action.KEEP, reason=reason, status=status)
 
     def _retry(
