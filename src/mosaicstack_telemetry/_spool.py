@@ -115,22 +115,25 @@ class Spool:
             names = os.listdir(self.directory)
         except OSError:
             return []
-        for name in names:
-            if name.startswith(_CLAIMED):
-                self._release_orphan(name)
+        orphans = [name for name in names if name.startswith(_CLAIMED)]
+        if orphans and any([self._release_orphan(name) for name in orphans]):
+            names = os.listdir(self.directory)
         return sorted(
             (self.directory / n for n in names if n.endswith(SUFFIX) and n[0].isdigit()),
             key=lambda path: path.name,
         )
 
-    def _release_orphan(self, name: str) -> None:
+    def _release_orphan(self, name: str) -> bool:
         # `.claimed-<pid>-<rand>-<original>`: put it back if its claimer is gone.
         pid_text, _, rest = name[len(_CLAIMED) :].partition("-")
         original = rest.partition("-")[2]
         if not pid_text.isdigit() or not original or _alive(int(pid_text)):
-            return
-        with contextlib.suppress(OSError):
+            return False
+        try:
             os.rename(self.directory / name, self.directory / original)
+        except OSError:
+            return False
+        return True
 
     def _trim(self) -> int:
         """Delete the oldest files until the spool fits in max_bytes; returns events dropped."""
