@@ -327,15 +327,22 @@ class TelemetryClient:
         except OSError as exc:
             logger.warning("Telemetry spool %s cannot be read: %s", spool.directory, exc)
             return
-        if claimed.events:
-            self._queue.put_back(claimed.events)
+        events, rest = claimed.events[:room], claimed.events[room:]
+        if rest:
+            # A file bigger than the room left: the rest goes back as a file of its own.
+            try:
+                spool.write(rest)
+            except OSError:
+                events = claimed.events  # kept in memory rather than lost
+        if events:
+            self._queue.put_back(events)
             logger.info(
                 "Telemetry: %d spooled events from %s queued for delivery",
-                len(claimed.events),
+                len(events),
                 spool.directory,
             )
         with self._lock:
-            self._stats.unspooled += len(claimed.events)
+            self._stats.unspooled += len(events)
             self._stats.spool_dropped += claimed.skipped
 
     def _close_http(self, http: httpx.Client, *, wait: bool) -> None:

@@ -79,6 +79,7 @@ def _status(directory: str) -> int:
 
 def _flush(args: argparse.Namespace, directory: str) -> int:
     from .._client import TelemetryClient
+    from .._spool import Spool
 
     config = _common.config_from(args, spool_dir=directory, flush_on_sigterm=False)
     if _common.config_errors(PROG, config):
@@ -98,6 +99,6 @@ def _flush(args: argparse.Namespace, directory: str) -> int:
                     break
         finally:
             client._finish()  # what is still queued goes back to the spool
-    left = client.stats.spooled
+    left = Spool(directory, config.spool_max_bytes).status().events
     print(f"{PROG}: {delivered} events delivered; {left} left in the spool")
     return 1 if left else 0
