@@ -474,6 +474,7 @@ class TelemetryClient:
     # -- HTTP -------------------------------------------------------------------------------
 
     def _client_options(self) -> dict[str, object]:
+        _forksafety.preload()
         return {
             "base_url": self._config.server_url,
             "headers": {

@@ -170,6 +170,9 @@ class Delivery:
     def reset_after_fork(self) -> None:
         """In a forked child: fresh lock, nothing held, no deadline, no waits inherited."""
         self._lock = threading.RLock()
+        for hold in self._held:
+            # The parent's flushes: their events are the parent's, never put back here.
+            hold.released = True
         self._held = set()
         self._generation += 1
         self._stop_deadline = None

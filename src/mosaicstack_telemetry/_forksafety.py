@@ -9,6 +9,7 @@ running. A `multiprocessing` fork child skips `atexit`, so there the exit flush 
 
 from __future__ import annotations
 
+import codecs
 import logging
 import os
 import sys
@@ -26,6 +27,16 @@ class _Forkable(Protocol):
 
 _clients: weakref.WeakSet[_Forkable] = weakref.WeakSet()
 _hooked = False
+
+
+def preload() -> None:
+    """Import now what a first request imports lazily (getaddrinfo's idna codec).
+
+    A fork while another thread is inside an import leaves that module's import lock held for
+    ever in the child: the child's first request would then deadlock. Loading it up front, on
+    the thread creating the HTTP client, closes that window.
+    """
+    codecs.lookup("idna")
 
 
 def register(client: _Forkable) -> None:
