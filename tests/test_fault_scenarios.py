@@ -227,34 +227,61 @@ def _closed_port() -> str:
 
 @pytest.mark.parametrize("driver", DRIVERS, ids=lambda d: d.name)
 async def test_server_down_stop_is_bounded_and_keeps_the_events(driver: Driver) -> None:
-    # Long interval and long backoff: only the final flush runs, and stop() must not sleep.
-    client = _client(_closed_port(), base_delay=30.0, submit_interval_seconds=60.0)
+    # Server down, real backoff (1 s, 2 s, 4 s...): the final flush waits as a normal cycle does
+    # but never past stop()'s deadline, so it makes a bounded number of requests.
+    client = TelemetryClient(
+        _config(_closed_port(), submit_interval_seconds=60.0, max_retries=1000)
+    )
     for event in _events(150):
         client.track(event)
     await driver.start(client)
     started = time.monotonic()
-    await driver.stop(client)
+    if driver.name == "thread":
+        client.stop(timeout=4.0)
+    else:
+        await client.stop_async(timeout=4.0)
     assert time.monotonic() - started < 5.0
     stats = client.stats
-    assert stats.requests == 4  # one attempt and max_retries=3 retries, no waiting between
-    assert stats.put_back == 100  # the first batch; the cycle then stops trying
+    assert 2 <= stats.requests <= 3  # at 0 s, ~1 s and ~3 s; the next wait would end past 4 s
+    assert stats.put_back == 100  # the first batch; the flush then stops trying
     assert client.queue_size == 150  # nothing lost: still queued for a later start()
     assert not client.is_running
 
 
 @pytest.mark.parametrize("driver", DRIVERS, ids=lambda d: d.name)
-async def test_stop_interrupts_a_backoff_wait(fault_server: FaultServer, driver: Driver) -> None:
+async def test_stop_cuts_a_backoff_wait_that_would_end_past_its_deadline(
+    fault_server: FaultServer, driver: Driver
+) -> None:
     fault_server.script(Reply(503))
-    client = _client(fault_server.url, base_delay=30.0)
+    client = _client(fault_server.url)
+    client._delivery._policy = RetryPolicy(max_retries=3, base_delay=30.0, max_delay=30.0)
     client.track(_events(1)[0])
     await driver.start(client)
     await _until(lambda: client.stats.retries > 0)
     assert client.stats.retries == 1  # the worker is now in a 30 s backoff
     started = time.monotonic()
-    await driver.stop(client)
+    await driver.stop(client)  # the default 10 s deadline: the backoff cannot be kept
     assert time.monotonic() - started < 2.0
-    # The final flush retried at once and delivered.
-    assert len(fault_server.stored_events) == 1
+    assert len(fault_server.event_posts()) == 1  # no retry storm at shutdown
+    assert client.queue_size == 1
+    assert client.stats.delivered == 0
+
+
+@pytest.mark.parametrize("driver", DRIVERS, ids=lambda d: d.name)
+async def test_stop_keeps_a_backoff_wait_that_fits_and_delivers(
+    fault_server: FaultServer, driver: Driver
+) -> None:
+    fault_server.script(Reply(503))
+    client = _client(fault_server.url)
+    client._delivery._policy = RetryPolicy(max_retries=3, base_delay=1.0, max_delay=1.0, jitter=0)
+    client.track(_events(1)[0])
+    await driver.start(client)
+    await _until(lambda: client.stats.retries > 0)
+    await driver.stop(client)
+    first, second = fault_server.event_posts()
+    assert first.received_at is not None
+    assert second.received_at is not None
+    assert second.received_at - first.received_at >= 0.95
     assert client.stats.delivered == 1
 
 
