@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Awaitable, Callable
+from queue import SimpleQueue
 from typing import TYPE_CHECKING
 
 import httpx
@@ -80,36 +81,80 @@ async def run_steps_async(
         steps.close()
 
 
-def send_within(http: httpx.Client, batch: BatchEventRequest, timeout: float) -> BatchEventResponse:
-    """POST a batch; the whole request must end within `timeout` seconds.
+class RequestThread:
+    """A reusable helper thread that runs one request at a time, so that the caller can give up
+    waiting for it at a total deadline.
 
     httpx's timeouts bound each read, not the request, so a server trickling its answer could
-    stretch it without end: the request runs on a helper thread, abandoned (its late answer
-    ignored) when the time is up.
+    stretch it without end. A request still running at its deadline is abandoned (its late
+    answer ignored): its thread ends after it, and the next request gets a new thread.
     """
-    outcome: list[BatchEventResponse | BaseException] = []
-    done = threading.Event()
 
-    def request() -> None:
-        try:
-            outcome.append(endpoints.submit_events_batch(http, batch))
-        except BaseException as exc:  # handed to the caller, whatever it is
-            outcome.append(exc)
-        finally:
-            done.set()
+    def __init__(self) -> None:
+        self._jobs: SimpleQueue[_Job | None] = SimpleQueue()
+        self._thread: threading.Thread | None = None
 
-    helper = threading.Thread(target=request, name="mosaicstack-telemetry-request", daemon=True)
+    def call(self, request: Callable[[], BatchEventResponse], timeout: float) -> BatchEventResponse:
+        """Run `request` on the helper thread; DeadlineExceeded if it takes over `timeout` s."""
+        if self._thread is None:
+            thread = threading.Thread(
+                target=self._serve, args=(self._jobs,), name="mosaicstack-telemetry-request",
+                daemon=True,
+            )  # fmt: skip
+            try:
+                thread.start()
+            except RuntimeError:
+                # No new threads at interpreter shutdown (3.12+): send here, each read bounded.
+                return request()
+            self._thread = thread
+        job = _Job(request)
+        self._jobs.put(job)
+        if not job.done.wait(max(0.0, timeout)):
+            # Abandoned: that thread ends once the request does; the next call starts another.
+            self._jobs.put(None)
+            self._jobs = SimpleQueue()
+            self._thread = None
+            raise DeadlineExceeded(f"no complete answer within {timeout:.1f} s")
+        answer = job.outcome[0]
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
+
+    def close(self) -> None:
+        """Let the helper thread end once it is idle."""
+        self._jobs.put(None)
+        self._thread = None
+
+    @staticmethod
+    def _serve(jobs: SimpleQueue[_Job | None]) -> None:
+        while True:
+            job = jobs.get()
+            if job is None:
+                return
+            try:
+                job.outcome.append(job.request())
+            except BaseException as exc:  # handed to the caller, whatever it is
+                job.outcome.append(exc)
+            finally:
+                job.done.set()
+
+
+class _Job:
+    __slots__ = ("done", "outcome", "request")
+
+    def __init__(self, request: Callable[[], BatchEventResponse]) -> None:
+        self.request = request
+        self.outcome: list[BatchEventResponse | BaseException] = []
+        self.done = threading.Event()
+
+
+def send_within(http: httpx.Client, batch: BatchEventRequest, timeout: float) -> BatchEventResponse:
+    """POST a batch; the whole request must end within `timeout` seconds (a one-off helper)."""
+    helper = RequestThread()
     try:
-        helper.start()
-    except RuntimeError:
-        # No new threads at interpreter shutdown (3.12+): send here, each read bounded.
-        return endpoints.submit_events_batch(http, batch)
-    if not done.wait(max(0.0, timeout)):
-        raise DeadlineExceeded(f"no complete answer within {timeout:.1f} s")
-    answer = outcome[0]
-    if isinstance(answer, BaseException):
-        raise answer
-    return answer
+        return helper.call(lambda: endpoints.submit_events_batch(http, batch), timeout)
+    finally:
+        helper.close()
 
 
 async def send_within_async(
@@ -142,6 +187,7 @@ class ThreadWorker:
         self._before_cycle = before_cycle
         self._stopping = False
         self._kick = threading.Event()
+        self._requests = RequestThread()
         self._thread = threading.Thread(
             target=self._run, name="mosaicstack-telemetry-submitter", daemon=True
         )
@@ -173,22 +219,26 @@ class ThreadWorker:
         return self._thread.is_alive()
 
     def _run(self) -> None:
-        while True:
-            if not self._stopping:
-                self._kick.wait(self._interval)
-            self._kick.clear()
-            stopping = self._stopping
-            try:
-                if not stopping and self._before_cycle is not None:
-                    self._before_cycle()
-                run_steps(self._delivery.flush(), self._send, self._wait)
-            except Exception:
-                logger.exception("Telemetry submitter failed; will try again next cycle")
-            if stopping:
-                return
+        try:
+            while True:
+                if not self._stopping:
+                    self._kick.wait(self._interval)
+                self._kick.clear()
+                stopping = self._stopping
+                try:
+                    if not stopping and self._before_cycle is not None:
+                        self._before_cycle()
+                    run_steps(self._delivery.flush(), self._send, self._wait)
+                except Exception:
+                    logger.exception("Telemetry submitter failed; will try again next cycle")
+                if stopping:
+                    return
+        finally:
+            self._requests.close()
 
     def _send(self, batch: BatchEventRequest, timeout: float) -> BatchEventResponse:
-        return send_within(self._http, batch, timeout)
+        http = self._http
+        return self._requests.call(lambda: endpoints.submit_events_batch(http, batch), timeout)
 
     def _wait(self, seconds: float) -> None:
         # Woken early by stop() (or a full batch): Delivery re-reads the clock and decides again.
