@@ -1,4 +1,4 @@
-"""fork(): every client starts clean in the child.
+"""fork(): every client starts clean in the child, and no lock the child needs is left held.
 
 An `os.register_at_fork` hook resets each live client in the child: fresh locks (a parent thread
 may have held one at the fork), an empty queue (the parent's events stay the parent's, never sent
@@ -44,8 +44,33 @@ def register(client: _Forkable) -> None:
     global _hooked
     _clients.add(client)
     if not _hooked and hasattr(os, "register_at_fork"):
-        os.register_at_fork(after_in_child=_after_fork_in_child)
+        os.register_at_fork(before=_complete_models, after_in_child=_after_fork_in_child)
         _hooked = True
+
+
+def _complete_models() -> None:
+    """Before a fork: build every SDK model's validator that is still deferred.
+
+    pydantic builds a deferred validator on first use under one global lock; a fork while another
+    thread holds it would leave the child's first event (or batch) waiting on it for ever. Built
+    here, in the forking thread (waiting for a build in progress to finish), later first uses find
+    the models complete and never take that lock.
+    """
+    try:
+        from pydantic import BaseModel
+
+        from . import _models
+        from ._generated import models
+
+        for value in [*vars(models).values(), _models.TaskCompletionEvent]:
+            if (
+                isinstance(value, type)
+                and issubclass(value, BaseModel)
+                and not value.__pydantic_complete__
+            ):
+                value.model_rebuild()
+    except Exception:
+        logger.exception("Telemetry models could not be prepared for fork")
 
 
 def _after_fork_in_child() -> None:
