@@ -62,13 +62,16 @@ def _complete_models() -> None:
         from . import _models
         from ._generated import models
 
-        for value in [*vars(models).values(), _models.TaskCompletionEvent]:
-            if (
-                isinstance(value, type)
-                and issubclass(value, BaseModel)
-                and not value.__pydantic_complete__
-            ):
-                value.model_rebuild()
+        generated: list[type[BaseModel]] = [
+            value
+            for value in vars(models).values()
+            if isinstance(value, type)
+            and issubclass(value, BaseModel)
+            and value.__module__ == models.__name__
+        ]
+        for model in [*generated, _models.TaskCompletionEvent]:
+            if not model.__pydantic_complete__:
+                model.model_rebuild()
     except Exception:
         logger.exception("Telemetry models could not be prepared for fork")
 
