@@ -69,7 +69,8 @@ def _complete_models() -> None:
             and issubclass(value, BaseModel)
             and value.__module__ == models.__name__
         ]
-        for model in [*generated, _models.TaskCompletionEvent]:
+        generated.append(_models.TaskCompletionEvent)
+        for model in generated:
             if not model.__pydantic_complete__:
                 model.model_rebuild()
     except Exception:
