@@ -92,6 +92,26 @@ def test_sigterm_delivers_the_queue_and_dies_of_the_signal(fault_server: FaultSe
     assert len(fault_server.stored_events) == 5
 
 
+def test_sigterm_in_an_asyncio_host_delivers_the_queue(fault_server: FaultServer) -> None:
+    body = """
+    import asyncio
+    client = make_client()
+    async def main():
+        await client.start_async()
+        for event in events(6, "main"):
+            client.track(event)
+        print("ready", flush=True)
+        await asyncio.sleep(60)
+    asyncio.run(main())
+    """
+    process = _spawn(fault_server, body)
+    _wait_for_line(process, "ready")
+    process.send_signal(signal.SIGTERM)
+    process.communicate(timeout=30)
+    assert process.returncode == -signal.SIGTERM
+    assert len(fault_server.stored_events) == 6
+
+
 def test_sigterm_opt_out_leaves_the_default(fault_server: FaultServer) -> None:
     process = _spawn(fault_server, SIGTERM_PROGRAM.format(options="flush_on_sigterm=False"))
     _wait_for_line(process, "ready")

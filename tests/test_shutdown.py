@@ -207,3 +207,11 @@ async def test_asyncio_task_cancelled_mid_request_puts_its_batch_back(
     assert client.stats.abandoned == 10
     client._async_worker = None
     assert client.flush(timeout=5.0).delivered == 10
+
+
+def test_flush_after_stop_has_its_own_deadline(fault_server: FaultServer) -> None:
+    client = _client(fault_server.url, submit_interval_seconds=60.0)
+    client.start()
+    client.stop(timeout=0)
+    client.track(_events(1)[0])
+    assert client.flush(timeout=5.0).delivered == 1

@@ -238,6 +238,8 @@ class TelemetryClient:
             _signals.install(self)
 
     def _on_stopped(self) -> None:
+        # The stop deadline bound the final flush only: a later flush() has its own.
+        self._delivery.resume()
         if self._thread_worker is None and self._async_worker is None:
             self._started = False
             atexit.unregister(self._flush_at_exit)
