@@ -44,12 +44,12 @@ def register(client: _Forkable) -> None:
     global _hooked
     _clients.add(client)
     if not _hooked and hasattr(os, "register_at_fork"):
-        os.register_at_fork(before=_complete_models, after_in_child=_after_fork_in_child)
+        os.register_at_fork(after_in_child=_after_fork_in_child)
         _hooked = True
 
 
-def _complete_models() -> None:
-    """Before a fork: build every SDK model's validator that is still deferred.
+def complete_models() -> None:
+    """Before a fork (hooked by _models): build every SDK model validator still deferred.
 
     pydantic builds a deferred validator on first use under one global lock; a fork while another
     thread holds it would leave the child's first event (or batch) waiting on it for ever. Built
