@@ -294,3 +294,43 @@ def test_forking_in_a_loop_during_busy_delivery_never_deadlocks(fault_server: Fa
     assert _models(fault_server).count("child") == 20
     ids = _posted_ids(fault_server)
     assert len(ids) == len(set(ids))  # no parent event re-sent by a child
+
+
+def test_forking_while_another_thread_builds_events_never_hangs_the_child(
+    fault_server: FaultServer,
+) -> None:
+    # No client at all: pydantic builds deferred validators on first use under one lock, and a
+    # fork in the middle of that build must not leave the child waiting on it.
+    body = """
+    import threading
+    busy = True
+    def keep_building():
+        while busy:
+            events(1, "x")
+    builder = threading.Thread(target=keep_building)
+    builder.start()
+    codes = []
+    for n in range(10):
+        pid = os.fork()
+        if pid == 0:
+            import faulthandler; faulthandler.dump_traceback_later(8, exit=True)
+            events(1, "child")
+            os._exit(0)
+        deadline = time.monotonic() + 20
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                codes.append(os.waitstatus_to_exitcode(status))
+                break
+            if time.monotonic() > deadline:
+                os.kill(pid, 9)
+                codes.append("hung")
+                break
+            time.sleep(0.01)
+    busy = False
+    builder.join()
+    print(codes, flush=True)
+    """
+    result = _run(fault_server, body, timeout=90)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str([0] * 10), result.stderr
