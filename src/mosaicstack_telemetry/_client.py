@@ -209,6 +209,7 @@ class TelemetryClient:
         `shutdown_timeout_seconds`); returns what was delivered, dropped and is still queued."""
         if not self._enabled:
             return FlushResult()
+        _forksafety.warm_up()
         http = self._sync_http()
         steps = self._delivery.flush(deadline=self._deadline(timeout), limit=self._queue.size)
         return run_steps(steps, lambda batch, t: send_within(http, batch, t), time.sleep)
@@ -476,7 +477,6 @@ class TelemetryClient:
     # -- HTTP -------------------------------------------------------------------------------
 
     def _client_options(self) -> dict[str, object]:
-        _forksafety.preload()
         return {
             "base_url": self._config.server_url,
             "headers": {

@@ -1,10 +1,15 @@
 """fork(): every client starts clean in the child, and no lock the child needs is left held.
 
-An `os.register_at_fork` hook resets each live client in the child: fresh locks (a parent thread
-may have held one at the fork), an empty queue (the parent's events stay the parent's, never sent
-twice), no held batches, fresh HTTP clients, and its worker restarted when the parent's was
-running. A `multiprocessing` fork child skips `atexit`, so there the exit flush is registered as a
-`multiprocessing` exit finalizer instead.
+In the child, each live client is reset: fresh locks (a parent thread may have held one at the
+fork), an empty queue (the parent's events stay the parent's, never sent twice), no held batches,
+fresh HTTP clients, and its worker restarted when the parent's was running. A `multiprocessing`
+fork child skips `atexit`, so there the exit flush is registered as a `multiprocessing` exit
+finalizer instead.
+
+Locks that are not the SDK's can be inherited held too: a lazy import's module lock, pydantic's
+lock for building a deferred validator, and one-time initialisations inside pydantic-core and the
+codecs. So the SDK does all of those once, up front (`warm_up()`), under a gate that a fork waits
+for; and before a fork builds any model validator still deferred.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import codecs
 import logging
 import os
 import sys
+import threading
 import weakref
 from typing import Protocol
 
@@ -26,35 +32,50 @@ class _Forkable(Protocol):
 
 
 _clients: weakref.WeakSet[_Forkable] = weakref.WeakSet()
-_hooked = False
+_gate = threading.Lock()
+_warm = False
 
-
-def preload() -> None:
-    """Import now what a first request imports lazily (getaddrinfo's idna codec).
-
-    A fork while another thread is inside an import leaves that module's import lock held for
-    ever in the child: the child's first request would then deadlock. Loading it up front, on
-    the thread creating the HTTP client, closes that window.
-    """
-    codecs.lookup("idna")
+_SAMPLE_INSTANCE = "00000000-0000-4000-8000-000000000000"
 
 
 def register(client: _Forkable) -> None:
     """Reset `client` in every forked child from now on."""
-    global _hooked
     _clients.add(client)
-    if not _hooked and hasattr(os, "register_at_fork"):
-        os.register_at_fork(after_in_child=_after_fork_in_child)
-        _hooked = True
+
+
+def warm_up() -> None:
+    """Do once, before any fork can catch it half done, what the first request does lazily.
+
+    That is: import the idna codec (getaddrinfo), and validate, serialize and parse one event,
+    one batch and one answer (pydantic-core initialises some of its state on first use). A fork
+    waits for a warm-up in progress; afterwards this returns at once.
+    """
+    global _warm
+    if _warm:
+        return
+    with _gate:
+        if _warm:
+            return
+        codecs.lookup("idna")
+        from ._builder import EventBuilder
+        from ._generated.models import BatchEventRequest, BatchEventResponse
+
+        event = EventBuilder(_SAMPLE_INSTANCE).build()
+        BatchEventRequest(events=[event]).model_dump_json()
+        BatchEventResponse.model_validate_json(
+            f'{{"accepted": 1, "rejected": 0, "results": [{{"event_id": "{event.event_id}", '
+            '"status": "accepted", "error": null}]}'
+        )
+        _warm = True
 
 
 def complete_models() -> None:
-    """Before a fork (hooked by _models): build every SDK model validator still deferred.
+    """Build every SDK model validator that pydantic still defers.
 
     pydantic builds a deferred validator on first use under one global lock; a fork while another
     thread holds it would leave the child's first event (or batch) waiting on it for ever. Built
-    here, in the forking thread (waiting for a build in progress to finish), later first uses find
-    the models complete and never take that lock.
+    before the fork, in the forking thread (waiting for a build in progress to finish), later
+    first uses find the models complete and never take that lock.
     """
     try:
         from pydantic import BaseModel
@@ -77,7 +98,18 @@ def complete_models() -> None:
         logger.exception("Telemetry models could not be prepared for fork")
 
 
+def _before_fork() -> None:
+    complete_models()
+    _gate.acquire()
+
+
+def _after_fork_in_parent() -> None:
+    _gate.release()
+
+
 def _after_fork_in_child() -> None:
+    global _gate
+    _gate = threading.Lock()
     mp_util = sys.modules.get("multiprocessing.util")
     for client in list(_clients):
         try:
@@ -94,3 +126,11 @@ def _finalize_in_mp_child(client: _Forkable) -> None:
     import multiprocessing.util
 
     multiprocessing.util.Finalize(client, client._flush_at_exit, exitpriority=10)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(
+        before=_before_fork,
+        after_in_parent=_after_fork_in_parent,
+        after_in_child=_after_fork_in_child,
+    )

@@ -11,7 +11,7 @@ from uuid import UUID, SafeUUID
 
 from pydantic import AwareDatetime, Field, model_validator
 
-from ._forksafety import complete_models
+from . import _forksafety  # noqa: F401  (its fork hooks: no lock left held in a child)
 from ._generated import models as _generated
 
 
@@ -29,9 +29,7 @@ _V4_SET = (0x4 << 76) | (0x8000 << 48)
 # a forked child, so parent and child never draw the same ids.
 _rng = random.Random()
 if hasattr(os, "register_at_fork"):
-    # Before a fork, build any validator pydantic still defers: a build in progress on another
-    # thread would otherwise leave its lock held for ever in the child (_forksafety).
-    os.register_at_fork(before=complete_models, after_in_child=_rng.seed)
+    os.register_at_fork(after_in_child=_rng.seed)
 _random_bits = _rng.getrandbits
 _UNKNOWN = SafeUUID.unknown
 

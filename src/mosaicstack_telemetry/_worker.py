@@ -20,6 +20,7 @@ import httpx
 
 from ._delivery import Delivery, FlushResult, Reply, Send, Steps
 from ._errors import DeadlineExceeded
+from ._forksafety import warm_up
 from ._generated import endpoints
 from ._generated.models import BatchEventRequest, BatchEventResponse
 
@@ -220,6 +221,10 @@ class ThreadWorker:
 
     def _run(self) -> None:
         try:
+            try:
+                warm_up()  # before the first request, and never half done when the host forks
+            except Exception:
+                logger.exception("Telemetry submitter could not prepare its first request")
             while True:
                 if not self._stopping:
                     self._kick.wait(self._interval)
