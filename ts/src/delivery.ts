@@ -258,6 +258,9 @@ export class Delivery {
         const error = reply === undefined ? new TelemetryError('the driver returned no reply') : reply.error;
         reporter.error(error instanceof Error ? error : new TelemetryError(String(error)));
         const decision = this.policy.decide(error, retries);
+        if (decision.retryAfterMs !== null) {
+          this.notBefore = Math.max(this.notBefore, clock() + decision.retryAfterMs);
+        }
         if (decision.action === Action.RETRY) {
           reporter.info(
             `Telemetry batch of ${events.length} events failed (${decision.reason}); retrying in ${seconds(decision.delayMs)} s`,

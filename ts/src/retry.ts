@@ -35,10 +35,15 @@ export interface Decision {
   indexes: readonly number[];
   /** ISOLATE: every event with this instance_id was refused. */
   instanceId: string | null;
+  /**
+   * A 429's Retry-After (capped): no request may go out before it has passed, even when the
+   * retries are used up (KEEP), so the next cycle or the final flush waits for it too.
+   */
+  retryAfterMs: number | null;
 }
 
 function decision(action: Action, reason: string, extra: Partial<Decision> = {}): Decision {
-  return { action, delayMs: 0, reason, status: null, indexes: [], instanceId: null, ...extra };
+  return { action, delayMs: 0, reason, status: null, indexes: [], instanceId: null, retryAfterMs: null, ...extra };
 }
 
 export interface RetryPolicyOptions {
@@ -114,9 +119,9 @@ export class RetryPolicy {
       return decision(Action.ISOLATE, reason, { status, indexes: indexes ?? [] });
     }
     if (status === 429) {
-      const wait = error.retryAfterMs;
-      const delay = wait === null ? this.backoff(retriesDone) : Math.min(wait, this.maxRetryAfterMs);
-      return this.retry(delay, retriesDone, reason, status);
+      const wait = error.retryAfterMs === null ? null : Math.min(error.retryAfterMs, this.maxRetryAfterMs);
+      const decided = this.retry(wait ?? this.backoff(retriesDone), retriesDone, reason, status);
+      return { ...decided, retryAfterMs: wait };
     }
     if (status >= 500 || status === 408 || (status >= 200 && status < 300)) {
       // A 2xx whose body did not parse is transient too; a resend is deduplicated.
