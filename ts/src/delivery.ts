@@ -258,9 +258,6 @@ export class Delivery {
         const error = reply === undefined ? new TelemetryError('the driver returned no reply') : reply.error;
         reporter.error(error instanceof Error ? error : new TelemetryError(String(error)));
         const decision = this.policy.decide(error, retries);
-        if (decision.retryAfterMs !== null) {
-          this.notBefore = Math.max(this.notBefore, clock() + decision.retryAfterMs);
-        }
         if (decision.action === Action.RETRY) {
           reporter.info(
             `Telemetry batch of ${events.length} events failed (${decision.reason}); retrying in ${seconds(decision.delayMs)} s`,
@@ -271,6 +268,10 @@ export class Delivery {
           continue;
         }
         retries = 0;
+        if (decision.delayMs > 0) {
+          // Retries ran out: the wait still binds the next try (no request before it expires).
+          this.notBefore = Math.max(this.notBefore, clock() + decision.delayMs);
+        }
         if (decision.action === Action.DROP) {
           hold.parts.shift();
           this.logDrop(events.length, decision.reason, decision.status);

@@ -52,6 +52,8 @@ describe('generated validators', () => {
     assert.equal(problems({ model: 'x'.repeat(101) })[0]?.startsWith('model: must be at most 100 characters'), true);
     assert.deepEqual(problems({ model: 'x'.repeat(100) }), []);
     assert.equal(problems({ language: 'x'.repeat(31) }).length, 1);
+    // Lengths count code points, as JSON Schema (and Python) do: 30 emoji fit in 30.
+    assert.deepEqual(problems({ language: '\u{1F600}'.repeat(30) }), []);
   });
 
   it('enums, nullable enums and enum arrays', () => {

@@ -45,6 +45,9 @@ describe('RetryPolicy', () => {
     assert.equal(policy.decide(new ApiError(429, 'x', { retryAfterMs: 7000 }), 0).delayMs, 7000);
     assert.equal(policy.decide(new ApiError(429, 'x', { retryAfterMs: 3_600_000 }), 0).delayMs, 300_000);
     assert.equal(policy.decide(new ApiError(429, 'x'), 2).delayMs, 4000);
+    assert.equal(policy.decide(new ApiError(503, 'x', { retryAfterMs: 7000 }), 0).delayMs, 7000, 'a 503 Retry-After too');
+    const spent = new RetryPolicy({ maxRetries: 0 }).decide(new ApiError(429, 'x', { retryAfterMs: 9000 }), 0);
+    assert.deepEqual([spent.action, spent.delayMs], [Action.KEEP, 9000], 'the wait outlives the retries');
   });
 
   it('gives up (KEEP) after maxRetries', () => {
@@ -62,11 +65,13 @@ describe('RetryPolicy', () => {
 describe('parseRetryAfter and ApiError', () => {
   it('reads seconds and HTTP dates; null when unusable', () => {
     assert.equal(parseRetryAfter('30'), 30_000);
-    assert.equal(parseRetryAfter(' 1.5 '), 1500);
+    assert.equal(parseRetryAfter(' 7 '), 7000);
     const now = Date.parse('Wed, 21 Oct 2026 07:28:00 GMT');
     assert.equal(parseRetryAfter('Wed, 21 Oct 2026 07:28:30 GMT', now), 30_000);
     assert.equal(parseRetryAfter('Wed, 21 Oct 2026 07:27:00 GMT', now), 0);
-    for (const bad of [null, undefined, '', 'soon', 'Wed, 21 Oct 2026 07:28:30']) assert.equal(parseRetryAfter(bad), null);
+    for (const bad of [null, undefined, '', 'soon', '1.5', '-1', '1e3', 'Wed, 21 Oct 2026 07:28:30']) {
+      assert.equal(parseRetryAfter(bad), null, String(bad));
+    }
   });
 
   it('ApiError: message "HTTP <status>: <detail>", detail lists from 422 bodies', () => {

@@ -51,6 +51,14 @@ function isDateTime(value: string): boolean {
   );
 }
 
+// JSON Schema counts a string's length in code points (as Python's len() does); `.length`
+// counts UTF-16 units, so one emoji would count twice.
+function codePoints(value: string): number {
+  let count = 0;
+  for (const _ of value) count += 1;
+  return count;
+}
+
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
@@ -79,10 +87,10 @@ export function check(type: TypeSchema, value: unknown, path: string, issues: Va
       if (type.const !== undefined && value !== type.const) {
         return fail(issues, path, `must be ${JSON.stringify(type.const)}`, value);
       }
-      if (type.minLength !== undefined && value.length < type.minLength) {
+      if (type.minLength !== undefined && codePoints(value) < type.minLength) {
         return fail(issues, path, `must be at least ${type.minLength} characters`, value);
       }
-      if (type.maxLength !== undefined && value.length > type.maxLength) {
+      if (type.maxLength !== undefined && codePoints(value) > type.maxLength) {
         return fail(issues, path, `must be at most ${type.maxLength} characters`, value);
       }
       if (type.format === 'uuid' && !UUID.test(value)) return fail(issues, path, 'must be a UUID', value);
