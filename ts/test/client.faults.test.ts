@@ -343,6 +343,17 @@ describe('TelemetryClient against a fault-injecting server', () => {
     assert.match(errors[1]!.message, /task_duration_ms: is required/);
   });
 
+  it('without onError, errors go to the logger as warnings (never thrown)', async () => {
+    server.push({ status: 401 });
+    const warnings: string[] = [];
+    const telemetry = new TelemetryClient({
+      serverUrl: server.url, apiKey: API_KEY, instanceId: INSTANCE_ID, logger: { warn: (m) => warnings.push(m) },
+    });
+    telemetry.track(telemetry.eventBuilder.build(eventInput()));
+    await telemetry.flush();
+    assert.ok(warnings.some((m) => m.startsWith('HTTP 401: scripted 401')), warnings.join('\n'));
+  });
+
   it('a valid event literal (not from build()) is accepted by track()', async () => {
     const telemetry = client();
     const built = telemetry.eventBuilder.build(eventInput());
