@@ -8,6 +8,7 @@ import logging
 import threading
 from collections.abc import Callable
 from types import TracebackType
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -22,6 +23,9 @@ from ._models import TaskCompletionEvent
 from ._queue import EventQueue
 from ._retry import RetryPolicy
 from ._worker import AsyncWorker, ThreadWorker, run_steps
+
+if TYPE_CHECKING:
+    from .llm._task import LlmTask
 
 logger = logging.getLogger("mosaicstack_telemetry")
 
@@ -77,6 +81,15 @@ class TelemetryClient:
         except Exception:
             self._count_invalid()
             logger.exception("Unexpected error in track(); event dropped")
+
+    def llm_task(self, **options: Any) -> LlmTask:
+        """Time one LLM task and queue its event: a (async) context manager or a decorator.
+
+        Options and behaviour: `mosaicstack_telemetry.llm.LlmTask` (docs/llm.md).
+        """
+        from .llm._task import LlmTask
+
+        return LlmTask(self, **options)
 
     def _count_invalid(self) -> None:
         with self._lock:
