@@ -33,7 +33,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 _PROVIDERS = frozenset(p.value for p in Provider)
 _FREE_PROVIDERS = frozenset({OLLAMA})  # local models: no per-token price
-_warned_models: set[str] = set()
+_warned: set[str] = set()  # warnings given once per process
 _warned_lock = threading.Lock()
 
 
@@ -135,6 +135,14 @@ class LlmTask:
             logger.warning("LLM usage recorded after its task ended was not counted")
             return
         try:
+            if usage.status == "missing":
+                _warn_once(
+                    f"missing:{usage.provider}",
+                    "An LLM call to %s reported no usage: its tokens count as 0. OpenAI-shaped "
+                    "streams report usage only with stream_options={'include_usage': True} "
+                    "(mosaicstack_telemetry.llm.with_stream_usage)",
+                    usage.provider,
+                )
             provider = self._resolve_provider(usage)
             self.cost_usd_micros += self._cost(usage, provider)
             if provider != usage.provider:
@@ -325,11 +333,8 @@ class LlmTask:
 
     def _unknown_model(self, model: str) -> None:
         self._count("unknown_models")
-        with _warned_lock:
-            if model in _warned_models:
-                return
-            _warned_models.add(model)
-        logger.warning(
+        _warn_once(
+            f"price:{model}",
             "No price for model %r: its cost is reported as 0. Pass prices= to llm_task() or "
             "load a current price file (see the LLM instrumentation docs)",
             model,
@@ -339,6 +344,14 @@ class LlmTask:
         client = self._client
         with client._lock:
             setattr(client._stats, counter, getattr(client._stats, counter) + 1)
+
+
+def _warn_once(key: str, message: str, *args: object) -> None:
+    with _warned_lock:
+        if key in _warned:
+            return
+        _warned.add(key)
+    logger.warning(message, *args)
 
 
 def _report_of(wrapped: Any) -> _Report:
