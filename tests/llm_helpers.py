@@ -1,5 +1,6 @@
-"""Fixtures for the LLM tests: a replay server for the SDKs, a telemetry client for the local
-server, and the events the local server stored."""
+"""Fixtures for the LLM tests: a replay server for the SDKs (`replay`), a started telemetry
+client for the local server (`telemetry`); import `replay_fixture` and `telemetry_fixture`.
+"""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ from tests.llm_replay import ReplayServer
 from tests.local_server import LocalServer
 
 
-@pytest.fixture
-def replay() -> Iterator[ReplayServer]:
+@pytest.fixture(name="replay")
+def replay_fixture() -> Iterator[ReplayServer]:
     """The provider replay server on a free 127.0.0.1 port."""
     server = ReplayServer()
     try:
@@ -25,8 +26,8 @@ def replay() -> Iterator[ReplayServer]:
         server.close()
 
 
-@pytest.fixture
-def telemetry(local_server: LocalServer) -> Iterator[TelemetryClient]:
+@pytest.fixture(name="telemetry")
+def telemetry_fixture(local_server: LocalServer) -> Iterator[TelemetryClient]:
     """A started client that sends to the local server; `delivered()` stops it."""
     client = TelemetryClient(
         TelemetryConfig(

@@ -22,7 +22,7 @@ from google.genai import types as genai_types
 from mosaicstack_telemetry import TelemetryClient
 from mosaicstack_telemetry.llm import LlmUsage, with_stream_usage
 from tests import llm_recordings as rec
-from tests.llm_helpers import delivered, only_event, replay, telemetry  # noqa: F401
+from tests.llm_helpers import delivered, only_event, replay_fixture, telemetry_fixture  # noqa: F401
 from tests.llm_replay import ReplayServer, Reply
 from tests.local_server import LocalServer
 
@@ -108,7 +108,7 @@ def test_anthropic_stream_usage_is_replaced_not_summed(
         for event in stream:
             seen.append(event)
         assert stream.response.status_code == 200  # attributes reach the SDK's Stream
-    assert [e.type for e in seen][0] == "message_start"
+    assert seen[0].type == "message_start"
     assert isinstance(seen[-1], anthropic.types.RawMessageStopEvent)  # items pass unchanged
     assert task.usage is not None
     # message_start said 3100 in / 1 out and message_delta repeated the input cumulatively;
@@ -377,7 +377,7 @@ def test_mistral_through_the_openai_sdk(
     )
 
 
-# -- Ollama -----------------------------------------------------------------------------------------
+# -- Ollama -------------------------------------------------------------------------------------
 
 
 def test_ollama_chat_and_embed_cost_nothing(
@@ -437,7 +437,7 @@ def test_ollama_absent_prompt_count_is_unknown_not_zero(
     assert_event(only_event(telemetry, local_server), actual_output_tokens=298)
 
 
-# -- Gemini -----------------------------------------------------------------------------------------
+# -- Gemini -------------------------------------------------------------------------------------
 
 
 def test_gemini_adds_thoughts_and_tool_prompt(
