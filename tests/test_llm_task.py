@@ -68,7 +68,7 @@ def test_an_exception_sets_the_outcome_and_is_reraised_untouched(
     error: BaseException,
     outcome: str,
 ) -> None:
-    with pytest.raises(type(error)) as raised, telemetry.llm_task() as task:
+    with pytest.raises(type(error)) as raised, telemetry.llm_task() as task:  # noqa: PT012
         task.record(claude())
         raise error
     assert raised.value is error
