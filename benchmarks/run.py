@@ -27,6 +27,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from llm_figures import run_llm_task, run_stream_chunk  # benchmarks/llm_figures.py
+
 from mosaicstack_telemetry import (
     Complexity,
     EventBuilder,
@@ -356,6 +358,13 @@ FIGURES = [
         "1.8-3.9 KB",
         "{:,.0f}",
     ),
+]
+
+
+# LLM instrumentation (mosaicstack_telemetry.llm): benchmarks/llm_figures.py.
+FIGURES += [
+    Figure("L1 llm stream wrapper, per chunk", "us", run_stream_chunk, 1.0, False, "n/a"),
+    Figure("L2 llm_task enter+record+exit", "us", run_llm_task, 30.0, False, "n/a"),
 ]
 
 

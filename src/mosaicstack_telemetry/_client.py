@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from . import llm as _llm  # imports no provider SDK; its names load on first use
 from ._cache import PredictionCache
 from ._config import TelemetryConfig
 from ._delivery import Delivery, DeliveryStats
@@ -25,7 +26,7 @@ from ._retry import RetryPolicy
 from ._worker import AsyncWorker, ThreadWorker, run_steps
 
 if TYPE_CHECKING:
-    from .llm._task import LlmTask
+    from .llm import LlmTask
 
 logger = logging.getLogger("mosaicstack_telemetry")
 
@@ -87,9 +88,7 @@ class TelemetryClient:
 
         Options and behaviour: `mosaicstack_telemetry.llm.LlmTask` (docs/llm.md).
         """
-        from .llm._task import LlmTask
-
-        return LlmTask(self, **options)
+        return _llm.LlmTask(self, **options)
 
     def _count_invalid(self) -> None:
         with self._lock:

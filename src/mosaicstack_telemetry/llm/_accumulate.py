@@ -73,7 +73,9 @@ class AnthropicAccumulator:
         self._complete = False
 
     def feed(self, item: Any) -> None:
-        kind = field(item, "type")
+        kind = item.get("type") if isinstance(item, dict) else getattr(item, "type", None)
+        if kind == "content_block_delta":
+            return  # the most frequent event, and it carries no usage
         if kind == "message_delta":
             # Cumulative: each present field replaces the value so far (never add).
             self._replace(field(item, "usage"))
@@ -123,7 +125,10 @@ class OpenAIAccumulator:
         self._response: Any = None
 
     def feed(self, item: Any) -> None:
-        kind = field(item, "type")
+        if isinstance(item, dict):
+            usage, kind = item.get("usage"), item.get("type")
+        else:  # SDK objects: the per-chunk path, kept to two attribute reads
+            usage, kind = getattr(item, "usage", None), getattr(item, "type", None)
         if kind is not None:
             if kind == "chunk":  # chat.completions.stream(): the raw chunk rides along
                 item = field(item, "chunk")
@@ -131,13 +136,14 @@ class OpenAIAccumulator:
                 item = field(item, "response")
             else:
                 return  # content deltas and the like carry no usage
-        model = field(item, "model")
-        if model:
-            self._model = model
-            self._response = item
-        usage = field(item, "usage")
+            usage = field(item, "usage")
         if usage is not None:
             self._usage = usage  # totals, not deltas: the last one wins
+        elif self._response is not None:
+            return  # an ordinary chunk: its model is known already
+        if field(item, "model"):
+            self._model = field(item, "model")
+            self._response = item
 
     def result(self) -> LlmUsage:
         provider = self._provider or openai_provider(self._response, self._usage)

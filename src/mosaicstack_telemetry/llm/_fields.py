@@ -23,6 +23,8 @@ def field(obj: Any, name: str, camel: str | None = None) -> Any:
 def count(obj: Any, name: str, camel: str | None = None) -> int | None:
     """An integer token count, or None when absent (an absent count is unknown, not 0)."""
     value = field(obj, name, camel)
+    if type(value) is int:  # the common case, first
+        return value if value >= 0 else 0
     if value is None or isinstance(value, bool):
         return None
     try:

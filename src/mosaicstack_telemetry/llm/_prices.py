@@ -54,11 +54,18 @@ class ModelPrice:
     cache_write_1h: int | None = None
     reasoning: int | None = None
     tiers: tuple[PriceTier, ...] = ()
+    _base: Rates | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Computed once: cost_micros runs for every recorded call.
+        object.__setattr__(self, "_base", self.base_rates())
+        ordered = tuple(sorted(self.tiers, key=lambda t: t.above_input_tokens))
+        object.__setattr__(self, "tiers", ordered)
 
     def rates_for(self, input_tokens: int) -> Rates:
         """The rates for a call with this many input tokens (the highest tier it exceeds)."""
-        chosen = self.base_rates()
-        for tier in sorted(self.tiers, key=lambda t: t.above_input_tokens):
+        chosen = self._base or self.base_rates()
+        for tier in self.tiers:
             if input_tokens > tier.above_input_tokens:
                 chosen = tier.rates
         return chosen
@@ -83,6 +90,9 @@ class PriceTable:
     aliases: Mapping[str, str] = field(default_factory=dict)
     source: str = ""
     date: str = ""
+    _found: dict[str, ModelPrice | None] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def bundled(cls) -> PriceTable:
@@ -133,6 +143,16 @@ class PriceTable:
 
     def lookup(self, model: str) -> ModelPrice | None:
         """Exact id, then a declared alias, then the id without its dated-snapshot suffix."""
+        try:
+            return self._found[model]
+        except KeyError:
+            pass
+        price = self._search(model)
+        if len(self._found) < 4096:  # model ids are few; a bound all the same
+            self._found[model] = price
+        return price
+
+    def _search(self, model: str) -> ModelPrice | None:
         for candidate in (model, _SNAPSHOT.sub("", model)):
             price = self.prices.get(candidate)
             if price is None and candidate in self.aliases:

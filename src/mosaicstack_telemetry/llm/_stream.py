@@ -9,7 +9,7 @@ It reports the accumulated LlmUsage exactly once: on exhaustion, `close()`, an e
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
 from typing import Any
 
 from ._accumulate import UsageAccumulator, accumulator_for
@@ -94,6 +94,8 @@ class _Passthrough:
 
 
 def _accumulator(report: _Report, item: Any) -> UsageAccumulator:
+    if report.accumulator is not None:  # a helper's snapshot may have come first
+        return report.accumulator
     try:
         return report.first(item)
     except _Unrecognised:
@@ -105,25 +107,36 @@ def _accumulator(report: _Report, item: Any) -> UsageAccumulator:
 class StreamWrapper:
     """Wraps a sync stream (an SDK Stream, a generator, the helpers' MessageStream...)."""
 
-    __slots__ = ("__weakref__", "_iterator", "_report", "_stream")
+    __slots__ = ("__weakref__", "_items", "_report", "_stream")
 
     def __init__(self, stream: Any, on_usage: OnUsage, provider: str | None = None) -> None:
         self._stream = stream
-        self._iterator = iter(stream)
         self._report = _Report(stream, on_usage, provider)
+        self._items = self._generate(iter(stream))
 
-    def __iter__(self) -> StreamWrapper:
-        return self
+    def _generate(self, iterator: Iterator[Any]) -> Generator[Any, None, None]:
+        # A generator: resuming one costs less than a Python-level __next__ per chunk. Its
+        # `finally` reports on exhaustion, on an error (re-raised) and when it is closed.
+        report = self._report
+        try:
+            for item in iterator:
+                feed = _accumulator(report, item).feed
+                feed(item)
+                yield item
+                break
+            else:
+                return
+            for item in iterator:
+                feed(item)
+                yield item
+        finally:
+            report.finish()
+
+    def __iter__(self) -> Iterator[Any]:
+        return self._items
 
     def __next__(self) -> Any:
-        try:
-            item = next(self._iterator)
-        except BaseException:  # StopIteration, a dropped connection, KeyboardInterrupt...
-            self._report.finish()
-            raise
-        accumulator = self._report.accumulator or _accumulator(self._report, item)
-        accumulator.feed(item)
-        return item
+        return next(self._items)
 
     def close(self) -> None:
         """Close the wrapped stream and report its usage so far."""
@@ -133,6 +146,7 @@ class StreamWrapper:
                 close()
         finally:
             self._report.finish()
+            self._items.close()
 
     def __enter__(self) -> StreamWrapper:
         enter = getattr(self._stream, "__enter__", None)
@@ -159,25 +173,35 @@ class StreamWrapper:
 class AsyncStreamWrapper:
     """Wraps an async stream (an SDK AsyncStream, an async generator...)."""
 
-    __slots__ = ("__weakref__", "_iterator", "_report", "_stream")
+    __slots__ = ("__weakref__", "_items", "_report", "_stream")
 
     def __init__(self, stream: Any, on_usage: OnUsage, provider: str | None = None) -> None:
         self._stream = stream
-        self._iterator = stream.__aiter__()
         self._report = _Report(stream, on_usage, provider)
+        self._items = self._generate(stream.__aiter__())
 
-    def __aiter__(self) -> AsyncStreamWrapper:
-        return self
+    async def _generate(self, iterator: AsyncIterator[Any]) -> AsyncGenerator[Any, None]:
+        # `finally` runs on exhaustion, errors, cancellation (CancelledError) and aclose().
+        report = self._report
+        try:
+            async for item in iterator:
+                feed = _accumulator(report, item).feed
+                feed(item)
+                yield item
+                break
+            else:
+                return
+            async for item in iterator:
+                feed(item)
+                yield item
+        finally:
+            report.finish()
+
+    def __aiter__(self) -> AsyncIterator[Any]:
+        return self._items
 
     async def __anext__(self) -> Any:
-        try:
-            item = await self._iterator.__anext__()
-        except BaseException:  # StopAsyncIteration, errors, asyncio.CancelledError
-            self._report.finish()
-            raise
-        accumulator = self._report.accumulator or _accumulator(self._report, item)
-        accumulator.feed(item)
-        return item
+        return await self._items.__anext__()
 
     async def close(self) -> None:
         """Close the wrapped stream and report its usage so far."""
@@ -187,6 +211,7 @@ class AsyncStreamWrapper:
                 await close()
         finally:
             self._report.finish()
+            await self._items.aclose()
 
     async def aclose(self) -> None:
         """Close the wrapped stream (async generators' spelling) and report its usage so far."""

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
+from uuid import UUID
 
 from .._generated.models import Complexity, Harness, Outcome, PredictionQuery, Provider
 from .._models import TaskCompletionEvent, new_event_id
@@ -49,6 +50,19 @@ def _schema_maxima() -> dict[str, int]:
 
 
 _MAXIMA = _schema_maxima()
+_CLAMPED = tuple(
+    (name, _MAXIMA[name])
+    for name in (
+        "task_duration_ms",
+        "estimated_input_tokens",
+        "estimated_output_tokens",
+        "actual_input_tokens",
+        "actual_output_tokens",
+        "estimated_cost_usd_micros",
+        "actual_cost_usd_micros",
+        "retry_count",
+    )
+)
 
 _default_prices: PriceTable | None = None
 
@@ -65,7 +79,36 @@ def default_prices() -> PriceTable:
 
 
 class LlmTask:
-    """One LLM task: `with client.llm_task(...) as task:` (or `async with`, or a decorator)."""
+    """One LLM task: `with client.llm_task(...) as task:` (or `async with`, or a decorator).
+
+    Attributes: `usage` (the sum of the recorded calls' LlmUsage, None before the first),
+    `cost_usd_micros` (the sum of their costs), `retry_count`; set `outcome` or
+    `quality_gate_passed` to override the defaults (success unless an exception escaped the
+    block; passed when the outcome is success).
+    """
+
+    __slots__ = (
+        "_client",
+        "_done",
+        "_estimated",
+        "_language",
+        "_model",
+        "_prices",
+        "_provider",
+        "_repo_size",
+        "_started",
+        "_streams",
+        "_system_prompt",
+        "_task_type_given",
+        "complexity",
+        "cost_usd_micros",
+        "harness",
+        "outcome",
+        "quality_gate_passed",
+        "retry_count",
+        "task_type",
+        "usage",
+    )
 
     def __init__(
         self,
@@ -85,39 +128,48 @@ class LlmTask:
         repo_size_category: str | None = None,
     ) -> None:
         self._client = client
-        self._options: dict[str, Any] = {
-            "task_type": task_type,
-            "complexity": complexity,
-            "harness": harness,
-            "provider": provider,
-            "model": model,
-            "system_prompt": system_prompt,
-            "estimated_input_tokens": estimated_input_tokens,
-            "estimated_output_tokens": estimated_output_tokens,
-            "estimated_cost_usd_micros": estimated_cost_usd_micros,
-            "prices": prices,
-            "language": language,
-            "repo_size_category": repo_size_category,
-        }
-        hint = getattr(task_type, "value", task_type)
-        self.task_type: str = infer_task_type(system_prompt=system_prompt, hint=hint)
+        self._system_prompt = system_prompt
+        self._task_type_given = task_type
+        self.task_type: str = infer_task_type(
+            system_prompt=system_prompt, hint=getattr(task_type, "value", task_type)
+        )
         self.complexity = getattr(complexity, "value", complexity)
         self.harness = getattr(harness, "value", harness)
         self._provider = getattr(provider, "value", provider)
         self._model = model
+        self._estimated = (
+            estimated_input_tokens,
+            estimated_output_tokens,
+            estimated_cost_usd_micros,
+        )
         self._prices = prices
+        self._language = language
+        self._repo_size = getattr(repo_size_category, "value", repo_size_category)
         self.usage: LlmUsage | None = None
-        """The sum of every recorded call's usage (None before the first)."""
         self.cost_usd_micros = 0
-        """The sum of every recorded call's cost in microdollars."""
         self.retry_count = 0
         self.outcome: Outcome | str | None = None
-        """Set to override the outcome; by default success, or failure/timeout on an error."""
         self.quality_gate_passed: bool | None = None
-        """Set to report quality gates; by default True when the task succeeded."""
         self._streams: list[_Report] = []
         self._started = 0
         self._done = False
+
+    def _options(self) -> dict[str, Any]:
+        """The keyword arguments this task was made with (the decorator makes one per call)."""
+        return {
+            "task_type": self._task_type_given,
+            "complexity": self.complexity,
+            "harness": self.harness,
+            "provider": self._provider,
+            "model": self._model,
+            "system_prompt": self._system_prompt,
+            "estimated_input_tokens": self._estimated[0],
+            "estimated_output_tokens": self._estimated[1],
+            "estimated_cost_usd_micros": self._estimated[2],
+            "prices": self._prices,
+            "language": self._language,
+            "repo_size_category": self._repo_size,
+        }
 
     # -- recording ------------------------------------------------------------------------
 
@@ -179,7 +231,7 @@ class LlmTask:
 
     def __call__(self, func: F) -> F:
         """Decorate a function returning a response: each call is one task, recorded."""
-        client, options = self._client, self._options
+        client, options = self._client, self._options()
         if inspect.iscoroutinefunction(func):
 
             @functools.wraps(func)
@@ -221,71 +273,62 @@ class LlmTask:
         else:
             outcome = "timeout" if _is_timeout(exc) else "failure"
         passed = self.quality_gate_passed
-        values = self._clamped(
-            {
-                "task_duration_ms": duration_ms,
-                "estimated_input_tokens": estimates[0],
-                "estimated_output_tokens": estimates[1],
-                "actual_input_tokens": usage.input_tokens,
-                "actual_output_tokens": usage.output_tokens,
-                "estimated_cost_usd_micros": estimates[2],
-                "actual_cost_usd_micros": self.cost_usd_micros,
-                "retry_count": self.retry_count,
-            }
-        )
-        return TaskCompletionEvent.model_validate(
-            {
-                "instance_id": self._client._config.instance_id,
-                "event_id": new_event_id(),
-                "timestamp": datetime.now(timezone.utc),
-                "task_type": self.task_type,
-                "complexity": self.complexity,
-                "harness": self.harness,
-                "model": model[:100],
-                "provider": provider,
-                **values,
-                "quality_gate_passed": outcome == "success" if passed is None else passed,
-                "quality_gates_run": [],
-                "quality_gates_failed": [],
-                "context_compactions": 0,
-                "context_rotations": 0,
-                "context_utilization_final": 0.0,
-                "outcome": outcome,
-                "language": self._options["language"],
-                "repo_size_category": self._options["repo_size_category"],
-            }
-        )
+        fields: dict[str, Any] = {
+            "instance_id": _uuid(self._client._config.instance_id),
+            "event_id": new_event_id(),
+            "timestamp": datetime.now(timezone.utc),
+            "task_duration_ms": duration_ms,
+            "task_type": self.task_type,
+            "complexity": self.complexity,
+            "harness": self.harness,
+            "model": model[:100],
+            "provider": provider,
+            "estimated_input_tokens": estimates[0],
+            "estimated_output_tokens": estimates[1],
+            "actual_input_tokens": usage.input_tokens,
+            "actual_output_tokens": usage.output_tokens,
+            "estimated_cost_usd_micros": estimates[2],
+            "actual_cost_usd_micros": self.cost_usd_micros,
+            "quality_gate_passed": outcome == "success" if passed is None else passed,
+            "quality_gates_run": [],
+            "quality_gates_failed": [],
+            "context_compactions": 0,
+            "context_rotations": 0,
+            "context_utilization_final": 0.0,
+            "outcome": outcome,
+            "retry_count": self.retry_count,
+            "language": self._language,
+            "repo_size_category": self._repo_size,
+        }
+        for name, maximum in _CLAMPED:
+            if fields[name] > maximum:
+                self._clamp(fields, name, maximum)
+        return TaskCompletionEvent.model_validate(fields)
 
-    def _clamped(self, values: dict[str, int]) -> dict[str, int]:
-        for name, value in values.items():
-            maximum = _MAXIMA.get(name)
-            if maximum is not None and value > maximum:
-                logger.warning(
-                    "LLM task %s=%d is above the schema maximum %d; sent as %d",
-                    name,
-                    value,
-                    maximum,
-                    maximum,
-                )
-                values[name] = maximum
-                self._count("clamped")
-        return values
+    def _clamp(self, fields: dict[str, Any], name: str, maximum: int) -> None:
+        logger.warning(
+            "LLM task %s=%d is above the schema maximum %d; sent as %d",
+            name,
+            fields[name],
+            maximum,
+            maximum,
+        )
+        fields[name] = maximum
+        self._count("clamped")
 
     def _estimates(self, model: str, provider: str) -> tuple[int, int, int]:
-        given = (
-            self._options["estimated_input_tokens"],
-            self._options["estimated_output_tokens"],
-            self._options["estimated_cost_usd_micros"],
-        )
-        predicted = (0, 0, 0) if None not in given else self._predicted(model, provider)
-        tokens_in, tokens_out, cost = (
-            max(0, int(guess if value is None else value))
-            for value, guess in zip(given, predicted, strict=True)
-        )
-        return tokens_in, tokens_out, cost
+        tokens_in, tokens_out, cost = self._estimated
+        if tokens_in is None or tokens_out is None or cost is None:
+            predicted = self._predicted(model, provider)
+            tokens_in = predicted[0] if tokens_in is None else tokens_in
+            tokens_out = predicted[1] if tokens_out is None else tokens_out
+            cost = predicted[2] if cost is None else cost
+        return max(0, int(tokens_in)), max(0, int(tokens_out)), max(0, int(cost))
 
     def _predicted(self, model: str, provider: str) -> tuple[int, int, int]:
         """The medians of the client's cached prediction for these dimensions, else zeros."""
+        if not self._client._cache.size:
+            return (0, 0, 0)  # nothing cached: skip building a query
         try:
             query = PredictionQuery.model_validate(
                 {
@@ -352,6 +395,15 @@ def _warn_once(key: str, message: str, *args: object) -> None:
             return
         _warned.add(key)
     logger.warning(message, *args)
+
+
+@functools.lru_cache(maxsize=16)
+def _uuid(value: str) -> UUID | str:
+    """The config's instance_id parsed once (an invalid one is left for pydantic to name)."""
+    try:
+        return UUID(value)
+    except (TypeError, ValueError, AttributeError):
+        return value
 
 
 def _report_of(wrapped: Any) -> _Report:

@@ -7,6 +7,7 @@ included). The provider-specific parts (`cache_*`, `reasoning_tokens`) are subse
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
@@ -96,23 +97,40 @@ def _model(value: Any) -> str | None:
 
 def anthropic_usage(usage: Any, model: str | None, provider: str = ANTHROPIC) -> LlmUsage:
     """Anthropic Messages `usage`: `input_tokens` excludes the cache tokens, so add them."""
-    uncached = count(usage, "input_tokens")
-    output = count(usage, "output_tokens")
-    cache_read = count(usage, "cache_read_input_tokens") or 0
-    cache_write = count(usage, "cache_creation_input_tokens") or 0
-    breakdown = field(usage, "cache_creation")
-    write_1h = min(count(breakdown, "ephemeral_1h_input_tokens") or 0, cache_write)
+    get: Callable[[str], Any]
+    if isinstance(usage, dict):
+        get = usage.get
+    else:
+
+        def get(name: str) -> Any:
+            return getattr(usage, name, None)
+
+    uncached = _int(get("input_tokens"))
+    output = _int(get("output_tokens"))
+    cache_read = _int(get("cache_read_input_tokens")) or 0
+    cache_write = _int(get("cache_creation_input_tokens")) or 0
+    breakdown = get("cache_creation")
+    write_1h = 0
+    if breakdown is not None:
+        write_1h = min(count(breakdown, "ephemeral_1h_input_tokens") or 0, cache_write)
+    details = get("output_tokens_details")
     return LlmUsage(
-        provider=provider,
-        model=model,
-        input_tokens=(uncached or 0) + cache_read + cache_write,
-        output_tokens=output or 0,
-        cache_read_tokens=cache_read,
-        cache_write_5m_tokens=cache_write - write_1h,  # 5 minutes is the default TTL
-        cache_write_1h_tokens=write_1h,
-        reasoning_tokens=count(field(usage, "output_tokens_details"), "thinking_tokens") or 0,
-        status=_status(uncached, output),
+        provider,
+        model,
+        (uncached or 0) + cache_read + cache_write,
+        output or 0,
+        cache_read,
+        cache_write - write_1h,  # 5 minutes is the default TTL
+        write_1h,
+        0 if details is None else count(details, "thinking_tokens") or 0,
+        _status(uncached, output),
     )
+
+
+def _int(value: Any) -> int | None:
+    if type(value) is int:
+        return value if value >= 0 else 0
+    return count({"v": value}, "v")
 
 
 def openai_usage(usage: Any, model: str | None, provider: str = OPENAI) -> LlmUsage:
