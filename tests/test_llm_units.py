@@ -410,3 +410,14 @@ def test_importing_and_using_llm_imports_no_provider_sdk() -> None:
         [sys.executable, "-c", NO_SDK], capture_output=True, text=True, timeout=60, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_every_python_example_in_the_llm_doc_compiles() -> None:
+    import ast
+    import re
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "llm.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    assert len(blocks) >= 9
+    for block in blocks:
+        compile(block, "docs/llm.md", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
