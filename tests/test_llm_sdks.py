@@ -28,6 +28,9 @@ from tests.local_server import LocalServer
 
 MESSAGES: list[Any] = [{"role": "user", "content": "Hello"}]
 
+# The SDK warns that the recorded model is deprecated: true, and beside the point here.
+pytestmark = pytest.mark.filterwarnings("ignore:The model .* is deprecated:DeprecationWarning")
+
 # claude-sonnet-4-5, recordings' usage: 100 uncached + 2000 read + 600 (5m) + 400 (1h) in, 500 out
 #   100*3 + 2000*0.30 + 600*3.75 + 400*6 + 500*15 = 300 + 600 + 2250 + 2400 + 7500 = 13,050 us
 ANTHROPIC_COST = 13_050
@@ -503,3 +506,22 @@ def test_gemini_response_without_usage_is_missing(
     assert task.usage is not None
     assert task.usage.status == "missing"
     assert_event(only_event(telemetry, local_server), actual_input_tokens=0, model=rec.GEMINI)
+
+
+def test_openai_chat_stream_helper(
+    replay: ReplayServer, telemetry: TelemetryClient, local_server: LocalServer
+) -> None:
+    replay.add(Reply.sse(rec.openai_chunks(), done=True))
+    sdk = openai_client(replay)
+    with telemetry.llm_task() as task:
+        manager = sdk.chat.completions.stream(
+            **with_stream_usage(model="gpt-4o", messages=MESSAGES)
+        )
+        with task.wrap_stream(manager) as stream:
+            kinds = {event.type for event in stream}
+            final = stream.get_final_completion()
+    assert {"chunk", "content.delta"} <= kinds  # the helper's own events pass through
+    assert final.usage is not None
+    assert task.usage is not None
+    assert (task.usage.input_tokens, task.usage.cache_read_tokens) == (2000, 1500)
+    assert_event(only_event(telemetry, local_server), actual_cost_usd_micros=OPENAI_COST)
