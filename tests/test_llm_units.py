@@ -421,3 +421,57 @@ def test_every_python_example_in_the_llm_doc_compiles() -> None:
     assert len(blocks) >= 9
     for block in blocks:
         compile(block, "docs/llm.md", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+
+
+async def test_async_wrapper_reports_once_when_cancelled() -> None:
+    import asyncio
+
+    stalled = asyncio.Event()
+
+    async def parts() -> Any:
+        for part in rec.ollama_parts(finish=False):
+            yield part
+        stalled.set()
+        await asyncio.Event().wait()  # the stream stalls until the consumer is cancelled
+        yield rec.ollama_final()
+
+    reports: list[LlmUsage] = []
+
+    async def consume() -> None:
+        async for _ in wrap_stream(parts(), reports.append):
+            pass
+
+    consumer = asyncio.ensure_future(consume())
+    await asyncio.wait_for(stalled.wait(), timeout=30)
+    consumer.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await consumer
+    assert [r.status for r in reports] == ["missing"]
+    assert reports[0].model == rec.LLAMA
+
+
+def test_an_abandoned_wrapper_reports_when_collected() -> None:
+    import gc
+
+    reports: list[LlmUsage] = []
+    wrapped = wrap_stream(iter(rec.ollama_parts()), reports.append)
+    for _ in wrapped:
+        break  # left without close()
+    assert reports == []
+    del wrapped
+    gc.collect()
+    assert [r.status for r in reports] == ["missing"]
+
+
+def test_use_prices_sets_the_default_table() -> None:
+    from mosaicstack_telemetry.llm import default_prices, use_prices
+
+    mine = PriceTable.bundled().with_overrides(
+        {"x": ModelPrice(provider="custom", input=1, output=1)}
+    )
+    use_prices(mine)
+    try:
+        assert default_prices() is mine
+    finally:
+        use_prices(None)
+    assert default_prices() is PriceTable.bundled()
