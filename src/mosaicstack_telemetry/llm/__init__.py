@@ -23,8 +23,9 @@ if TYPE_CHECKING:
     from ._cost import cost_micros
     from ._options import with_stream_usage
     from ._prices import ModelPrice, PriceTable, PriceTier, Rates
+    from ._pricing import default_prices, use_prices
     from ._stream import wrap_stream
-    from ._task import LlmTask, default_prices, use_prices
+    from ._task import LlmTask
     from ._task_type import infer_task_type
     from ._usage import LlmUsage, UsageStatus, usage_from
 
@@ -43,10 +44,10 @@ _WHERE = {
     "UsageStatus": "._usage",
     "accumulator_for": "._accumulate",
     "cost_micros": "._cost",
-    "default_prices": "._task",
+    "default_prices": "._pricing",
     "infer_task_type": "._task_type",
     "usage_from": "._usage",
-    "use_prices": "._task",
+    "use_prices": "._pricing",
     "with_stream_usage": "._options",
     "wrap_stream": "._stream",
 }

@@ -135,6 +135,9 @@ class StreamWrapper:
     def __iter__(self) -> Iterator[Any]:
         return self._items
 
+    def _finish_report(self) -> None:
+        self._report.finish()
+
     def __next__(self) -> Any:
         return next(self._items)
 
@@ -200,6 +203,9 @@ class AsyncStreamWrapper:
     def __aiter__(self) -> AsyncIterator[Any]:
         return self._items
 
+    def _finish_report(self) -> None:
+        self._report.finish()
+
     async def __anext__(self) -> Any:
         return await self._items.__anext__()
 
@@ -252,12 +258,15 @@ class StreamManagerWrapper:
         self._stream = StreamWrapper(self._manager.__enter__(), self._on_usage, self._provider)
         return self._stream
 
+    def _finish_report(self) -> None:
+        if self._stream is not None:  # never entered: no request was made
+            self._stream._finish_report()
+
     def __exit__(self, *exc_info: Any) -> Any:
         try:
             return self._manager.__exit__(*exc_info)
         finally:
-            if self._stream is not None:
-                self._stream._report.finish()
+            self._finish_report()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._manager, name)
@@ -277,12 +286,15 @@ class AsyncStreamManagerWrapper:
         self._stream = AsyncStreamWrapper(inner, self._on_usage, self._provider)
         return self._stream
 
+    def _finish_report(self) -> None:
+        if self._stream is not None:  # never entered: no request was made
+            self._stream._finish_report()
+
     async def __aexit__(self, *exc_info: Any) -> Any:
         try:
             return await self._manager.__aexit__(*exc_info)
         finally:
-            if self._stream is not None:
-                self._stream._report.finish()
+            self._finish_report()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._manager, name)

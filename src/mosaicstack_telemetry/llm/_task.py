@@ -17,13 +17,15 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
-from .._generated.models import Complexity, Harness, Outcome, PredictionQuery, Provider
+from .._generated.models import Complexity, Harness, Outcome, Provider
 from .._models import TaskCompletionEvent, new_event_id
-from ._cost import cost_micros
-from ._prices import ModelPrice, PriceTable
-from ._stream import _Report, wrap_stream
+from ._estimates import predicted
+from ._limits import MAXIMA
+from ._prices import PriceTable
+from ._pricing import PROVIDERS, call_cost, default_prices, resolve_provider
+from ._stream import wrap_stream
 from ._task_type import infer_task_type
-from ._usage import OLLAMA, LlmUsage, usage_from
+from ._usage import LlmUsage, usage_from
 
 if TYPE_CHECKING:
     from .._client import TelemetryClient
@@ -32,50 +34,8 @@ logger = logging.getLogger("mosaicstack_telemetry")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_PROVIDERS = frozenset(p.value for p in Provider)
-_FREE_PROVIDERS = frozenset({OLLAMA})  # local models: no per-token price
 _warned: set[str] = set()  # warnings given once per process
 _warned_lock = threading.Lock()
-
-
-def _schema_maxima() -> dict[str, int]:
-    # The spec's `maximum`s, read from the generated model so that they cannot drift.
-    maxima = {}
-    for name, info in TaskCompletionEvent.model_fields.items():
-        for constraint in info.metadata:
-            bound = getattr(constraint, "le", None)
-            if isinstance(bound, int):
-                maxima[name] = bound
-    return maxima
-
-
-_MAXIMA = _schema_maxima()
-_CLAMPED = tuple(
-    (name, _MAXIMA[name])
-    for name in (
-        "task_duration_ms",
-        "estimated_input_tokens",
-        "estimated_output_tokens",
-        "actual_input_tokens",
-        "actual_output_tokens",
-        "estimated_cost_usd_micros",
-        "actual_cost_usd_micros",
-        "retry_count",
-    )
-)
-
-_default_prices: PriceTable | None = None
-
-
-def use_prices(table: PriceTable | None) -> None:
-    """Make `table` the default price table of every llm_task (None: back to the bundled one)."""
-    global _default_prices
-    _default_prices = table
-
-
-def default_prices() -> PriceTable:
-    """The price table llm_task uses when none is passed."""
-    return _default_prices or PriceTable.bundled()
 
 
 class LlmTask:
@@ -150,7 +110,7 @@ class LlmTask:
         self.retry_count = 0
         self.outcome: Outcome | str | None = None
         self.quality_gate_passed: bool | None = None
-        self._streams: list[_Report] = []
+        self._streams: list[Any] = []  # the wrappers this task made
         self._started = 0
         self._done = False
 
@@ -195,8 +155,13 @@ class LlmTask:
                     "(mosaicstack_telemetry.llm.with_stream_usage)",
                     usage.provider,
                 )
-            provider = self._resolve_provider(usage)
-            self.cost_usd_micros += self._cost(usage, provider)
+            table = self._prices or default_prices()
+            provider = resolve_provider(usage, self._provider, table)
+            model = usage.model or self._model
+            cost = call_cost(usage, provider, model, table)
+            if cost is None:
+                self._unknown_model(model or "unknown")
+            self.cost_usd_micros += cost or 0
             if provider != usage.provider:
                 usage = replace(usage, provider=provider)
             self.usage = usage if self.usage is None else self.usage + usage
@@ -207,7 +172,7 @@ class LlmTask:
         """Wrap a stream (sync, async or a `with` helper); its usage is recorded when it ends."""
         chosen = provider or self._provider
         wrapped = wrap_stream(stream, self.record_usage, chosen)
-        self._streams.append(_report_of(wrapped))
+        self._streams.append(wrapped)
         return wrapped
 
     def count_retry(self) -> None:
@@ -254,8 +219,8 @@ class LlmTask:
         if self._done:
             return
         ended = time.perf_counter_ns()
-        for report in self._streams:  # streams left open (early break): what they had so far
-            report.finish()
+        for stream in self._streams:  # streams left open (early break): what they had so far
+            stream._finish_report()
         self._done = True
         try:
             self._client.track(self._event(exc, (ended - self._started) // 1_000_000))
@@ -266,7 +231,7 @@ class LlmTask:
         usage = self.usage or LlmUsage(provider=self._provider or "unknown", status="missing")
         model = usage.model or self._model or "unknown"
         provider = self._provider or usage.provider
-        provider = provider if provider in _PROVIDERS else "custom"
+        provider = provider if provider in PROVIDERS else "custom"
         estimates = self._estimates(model, provider)
         if exc is None:
             outcome = getattr(self.outcome, "value", self.outcome) or "success"
@@ -300,7 +265,7 @@ class LlmTask:
             "language": self._language,
             "repo_size_category": self._repo_size,
         }
-        for name, maximum in _CLAMPED:
+        for name, maximum in MAXIMA:
             if fields[name] > maximum:
                 self._clamp(fields, name, maximum)
         return TaskCompletionEvent.model_validate(fields)
@@ -319,60 +284,11 @@ class LlmTask:
     def _estimates(self, model: str, provider: str) -> tuple[int, int, int]:
         tokens_in, tokens_out, cost = self._estimated
         if tokens_in is None or tokens_out is None or cost is None:
-            predicted = self._predicted(model, provider)
-            tokens_in = predicted[0] if tokens_in is None else tokens_in
-            tokens_out = predicted[1] if tokens_out is None else tokens_out
-            cost = predicted[2] if cost is None else cost
+            guess = predicted(self._client, self.task_type, model, provider, self.complexity)
+            tokens_in = guess[0] if tokens_in is None else tokens_in
+            tokens_out = guess[1] if tokens_out is None else tokens_out
+            cost = guess[2] if cost is None else cost
         return max(0, int(tokens_in)), max(0, int(tokens_out)), max(0, int(cost))
-
-    def _predicted(self, model: str, provider: str) -> tuple[int, int, int]:
-        """The medians of the client's cached prediction for these dimensions, else zeros."""
-        if not self._client._cache.size:
-            return (0, 0, 0)  # nothing cached: skip building a query
-        try:
-            query = PredictionQuery.model_validate(
-                {
-                    "task_type": self.task_type,
-                    "model": model[:100],
-                    "provider": provider,
-                    "complexity": self.complexity,
-                }
-            )
-            response = self._client.get_prediction(query)
-        except Exception:
-            logger.debug("No prediction for an LLM task's estimates", exc_info=True)
-            return (0, 0, 0)
-        data = None if response is None else response.prediction
-        if data is None:
-            return (0, 0, 0)
-        cost = data.cost_usd_micros.get("median", 0)
-        return (data.input_tokens.median, data.output_tokens.median, cost)
-
-    # -- pricing ------------------------------------------------------------------------
-
-    def _resolve_provider(self, usage: LlmUsage) -> str:
-        if self._provider:
-            return str(self._provider)
-        if usage.provider == "openai" and usage.model:
-            # Mistral and OpenRouter answer in OpenAI's shape; the price table knows the model.
-            price = (self._prices or default_prices()).lookup(usage.model)
-            if price is not None and price.provider in _PROVIDERS:
-                return price.provider
-        return usage.provider
-
-    def _cost(self, usage: LlmUsage, provider: str) -> int:
-        if usage.reported_cost_usd_micros is not None:
-            return usage.reported_cost_usd_micros  # the provider's own figure wins
-        if provider in _FREE_PROVIDERS:
-            return 0
-        model = usage.model or self._model
-        price: ModelPrice | None = None
-        if model:
-            price = (self._prices or default_prices()).lookup(model)
-        if price is None:
-            self._unknown_model(model or "unknown")
-            return 0
-        return cost_micros(usage, price)
 
     def _unknown_model(self, model: str) -> None:
         self._count("unknown_models")
@@ -404,26 +320,6 @@ def _uuid(value: str) -> UUID | str:
         return UUID(value)
     except (TypeError, ValueError, AttributeError):
         return value
-
-
-def _report_of(wrapped: Any) -> _Report:
-    """The one-time report behind a wrapper (a stream helper's wrapper reports via its stream)."""
-    report = getattr(wrapped, "_report", None)
-    if report is not None:
-        return report  # type: ignore[no-any-return]
-    return _LazyReport(wrapped)  # type: ignore[return-value]
-
-
-class _LazyReport:
-    """A `with` helper's stream exists only once entered: finish it if it was."""
-
-    def __init__(self, manager: Any) -> None:
-        self._manager = manager
-
-    def finish(self) -> None:
-        stream = self._manager._stream
-        if stream is not None:
-            stream._report.finish()
 
 
 def _is_timeout(exc: BaseException) -> bool:
