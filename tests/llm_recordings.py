@@ -174,7 +174,11 @@ def _chunk(model: str, choices: list[Any], usage: Any = None) -> dict[str, Any]:
 
 
 def openai_chunks(
-    *, include_usage: bool = True, finish: bool = True, model: str = GPT
+    *,
+    include_usage: bool = True,
+    finish: bool = True,
+    model: str = GPT,
+    usage: dict[str, Any] | None = None,
 ) -> list[tuple[str | None, Any]]:
     """Content chunks, a finish chunk, then (with include_usage) the usage chunk, choices []."""
     chunks = [
@@ -185,7 +189,7 @@ def openai_chunks(
     if finish:
         chunks.append(_chunk(model, [{"index": 0, "delta": {}, "finish_reason": "stop"}]))
         if include_usage:
-            chunks.append(_chunk(model, [], openai_usage()))
+            chunks.append(_chunk(model, [], openai_usage() if usage is None else usage))
     return [(None, c) for c in chunks]
 
 
