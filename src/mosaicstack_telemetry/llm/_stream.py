@@ -37,11 +37,15 @@ class _Report:
         self.accumulator: UsageAccumulator | None = None
         self.done = False
 
-    def first(self, item: Any) -> UsageAccumulator:
-        family = family_of(item) or family_for_provider(self.provider)
-        if family is None:
-            raise _Unrecognised
-        self.accumulator = accumulator_for(family, self.provider)
+    def accumulator_of(self, item: Any) -> UsageAccumulator:
+        """The stream's accumulator, chosen by the shape of its first item."""
+        if self.accumulator is None:
+            family = family_of(item) or family_for_provider(self.provider)
+            if family is None:
+                logger.warning("An LLM stream's items have no known provider shape; no usage")
+                self.accumulator = _Passthrough()
+            else:
+                self.accumulator = accumulator_for(family, self.provider)
         return self.accumulator
 
     def finish(self) -> None:
@@ -73,12 +77,7 @@ class _Report:
                 continue
             if snapshot is None:
                 continue
-            accumulator = self.accumulator or _accumulator(self, snapshot)
-            accumulator.feed(snapshot)
-
-
-class _Unrecognised(Exception):
-    """The first item matches no provider's shape: pass items through, report nothing useful."""
+            self.accumulator_of(snapshot).feed(snapshot)
 
 
 class _Passthrough:
@@ -91,17 +90,6 @@ class _Passthrough:
 
     def result(self) -> LlmUsage:
         return LlmUsage(provider="unknown", status="missing")
-
-
-def _accumulator(report: _Report, item: Any) -> UsageAccumulator:
-    if report.accumulator is not None:  # a helper's snapshot may have come first
-        return report.accumulator
-    try:
-        return report.first(item)
-    except _Unrecognised:
-        logger.warning("An LLM stream's items have no known provider shape; usage is missing")
-        report.accumulator = _Passthrough()
-        return report.accumulator
 
 
 class StreamWrapper:
@@ -120,7 +108,7 @@ class StreamWrapper:
         report = self._report
         try:
             for item in iterator:
-                feed = _accumulator(report, item).feed
+                feed = report.accumulator_of(item).feed
                 feed(item)
                 yield item
                 break
@@ -188,7 +176,7 @@ class AsyncStreamWrapper:
         report = self._report
         try:
             async for item in iterator:
-                feed = _accumulator(report, item).feed
+                feed = report.accumulator_of(item).feed
                 feed(item)
                 yield item
                 break
