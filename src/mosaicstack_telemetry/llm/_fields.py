@@ -22,7 +22,11 @@ def field(obj: Any, name: str, camel: str | None = None) -> Any:
 
 def count(obj: Any, name: str, camel: str | None = None) -> int | None:
     """An integer token count, or None when absent (an absent count is unknown, not 0)."""
-    value = field(obj, name, camel)
+    return as_count(field(obj, name, camel))
+
+
+def as_count(value: Any) -> int | None:
+    """A value as a token count (negative: 0), or None when it is absent or not a number."""
     if type(value) is int:  # the common case, first
         return value if value >= 0 else 0
     if value is None or isinstance(value, bool):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
-from ._fields import count, field
+from ._fields import as_count, count, field
 
 UsageStatus = Literal["complete", "partial", "missing"]
 
@@ -105,10 +105,10 @@ def anthropic_usage(usage: Any, model: str | None, provider: str = ANTHROPIC) ->
         def get(name: str) -> Any:
             return getattr(usage, name, None)
 
-    uncached = _int(get("input_tokens"))
-    output = _int(get("output_tokens"))
-    cache_read = _int(get("cache_read_input_tokens")) or 0
-    cache_write = _int(get("cache_creation_input_tokens")) or 0
+    uncached = as_count(get("input_tokens"))
+    output = as_count(get("output_tokens"))
+    cache_read = as_count(get("cache_read_input_tokens")) or 0
+    cache_write = as_count(get("cache_creation_input_tokens")) or 0
     breakdown = get("cache_creation")
     write_1h = 0
     if breakdown is not None:
@@ -125,12 +125,6 @@ def anthropic_usage(usage: Any, model: str | None, provider: str = ANTHROPIC) ->
         0 if details is None else count(details, "thinking_tokens") or 0,
         _status(uncached, output),
     )
-
-
-def _int(value: Any) -> int | None:
-    if type(value) is int:
-        return value if value >= 0 else 0
-    return count({"v": value}, "v")
 
 
 def openai_usage(usage: Any, model: str | None, provider: str = OPENAI) -> LlmUsage:
