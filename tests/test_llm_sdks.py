@@ -525,3 +525,22 @@ def test_openai_chat_stream_helper(
     assert task.usage is not None
     assert (task.usage.input_tokens, task.usage.cache_read_tokens) == (2000, 1500)
     assert_event(only_event(telemetry, local_server), actual_cost_usd_micros=OPENAI_COST)
+
+
+async def test_openai_async_early_break_reports_once(
+    replay: ReplayServer, telemetry: TelemetryClient, local_server: LocalServer
+) -> None:
+    replay.add(Reply.sse(rec.openai_chunks(), done=True))
+    sdk = openai.AsyncOpenAI(api_key="test-key", base_url=replay.url + "/v1", max_retries=0)
+    async with telemetry.llm_task() as task:
+        kwargs = with_stream_usage(model="gpt-4o", messages=MESSAGES, stream=True)
+        stream = task.wrap_stream(await sdk.chat.completions.create(**kwargs))
+        async for chunk in stream:
+            if chunk.choices and chunk.choices[0].delta.content:
+                break
+    await stream.close()  # after the task: closes the SDK stream, reports nothing more
+    assert task.usage is not None
+    assert task.usage.status == "missing"  # the usage chunk never came
+    events = delivered(telemetry, local_server)
+    assert len(events) == 1
+    assert events[0]["model"] == rec.GPT
