@@ -214,3 +214,15 @@ def test_a_task_without_calls_still_reports_its_outcome(
         "testing",
     )
     assert event["actual_input_tokens"] == 0
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("complexity", "huge"), ("harness", "vim"), ("repo_size_category", "giant"), ("language", "")],
+)
+def test_a_bad_option_fails_at_llm_task_naming_it(
+    telemetry: TelemetryClient, option: str, value: str
+) -> None:
+    with pytest.raises(ValueError, match=f"llm_task {option}="):
+        telemetry.llm_task(**{option: value})
+    assert telemetry.queue_size == 0

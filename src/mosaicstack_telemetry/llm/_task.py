@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
-from .._generated.models import Complexity, Harness, Outcome, Provider
+from .._generated.models import Complexity, Harness, Outcome, Provider, RepoSizeCategory
 from .._models import TaskCompletionEvent, new_event_id
 from ._estimates import predicted
 from ._limits import MAXIMA
@@ -34,6 +34,9 @@ logger = logging.getLogger("mosaicstack_telemetry")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+_COMPLEXITIES = frozenset(c.value for c in Complexity)
+_HARNESSES = frozenset(h.value for h in Harness)
+_REPO_SIZES = frozenset(r.value for r in RepoSizeCategory)
 _warned: set[str] = set()  # warnings given once per process
 _warned_lock = threading.Lock()
 
@@ -93,8 +96,8 @@ class LlmTask:
         self.task_type: str = infer_task_type(
             system_prompt=system_prompt, hint=getattr(task_type, "value", task_type)
         )
-        self.complexity = getattr(complexity, "value", complexity)
-        self.harness = getattr(harness, "value", harness)
+        self.complexity = _checked("complexity", complexity, _COMPLEXITIES)
+        self.harness = _checked("harness", harness, _HARNESSES)
         self._provider = getattr(provider, "value", provider)
         self._model = model
         self._estimated = (
@@ -103,8 +106,14 @@ class LlmTask:
             estimated_cost_usd_micros,
         )
         self._prices = prices
+        if language is not None and not 0 < len(language) <= 30:
+            raise ValueError(f"llm_task language={language!r}: 1 to 30 characters")
         self._language = language
-        self._repo_size = getattr(repo_size_category, "value", repo_size_category)
+        self._repo_size = (
+            None
+            if repo_size_category is None
+            else _checked("repo_size_category", repo_size_category, _REPO_SIZES)
+        )
         self.usage: LlmUsage | None = None
         self.cost_usd_micros = 0
         self.retry_count = 0
@@ -303,6 +312,14 @@ class LlmTask:
         client = self._client
         with client._lock:
             setattr(client._stats, counter, getattr(client._stats, counter) + 1)
+
+
+def _checked(option: str, value: Any, allowed: frozenset[str]) -> str:
+    """An enum option's value; a bad one fails here, at llm_task(), naming the option."""
+    value = getattr(value, "value", value)
+    if value not in allowed:
+        raise ValueError(f"llm_task {option}={value!r}: expected one of {sorted(allowed)}")
+    return str(value)
 
 
 def _warn_once(key: str, message: str, *args: object) -> None:
