@@ -9,11 +9,13 @@ import threading
 import time
 from collections.abc import Callable
 from types import TracebackType
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from pydantic import ValidationError
 
 from . import _forksafety, _signals
+from . import llm as _llm  # imports no provider SDK; its names load on first use
 from ._cache import PredictionCache
 from ._config import TelemetryConfig
 from ._delivery import Delivery, DeliveryStats, FlushResult
@@ -33,6 +35,9 @@ from ._worker import (
     send_within,
     send_within_async,
 )
+
+if TYPE_CHECKING:
+    from .llm import LlmTask
 
 logger = logging.getLogger("mosaicstack_telemetry")
 
@@ -109,6 +114,13 @@ class TelemetryClient:
         except Exception:
             self._count_invalid()
             logger.exception("Unexpected error in track(); event dropped")
+
+    def llm_task(self, **options: Any) -> LlmTask:
+        """Time one LLM task and queue its event: a (async) context manager or a decorator.
+
+        Options and behaviour: `mosaicstack_telemetry.llm.LlmTask` (docs/llm.md).
+        """
+        return _llm.LlmTask(self, **options)
 
     def _count_invalid(self) -> None:
         with self._lock:

@@ -81,6 +81,8 @@ class DeliveryStats:
     spooled: int = 0
     unspooled: int = 0
     spool_dropped: int = 0
+    unknown_models: int = 0  # LLM calls priced 0 for want of a price (mosaicstack_telemetry.llm)
+    clamped: int = 0  # LLM task values above the schema maxima, sent as the maximum
 
 
 @dataclass(eq=False)
