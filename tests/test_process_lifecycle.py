@@ -246,6 +246,32 @@ def test_a_fork_child_delivers_its_events_and_never_the_parents(
     assert len(ids) == len(set(ids)) == 8  # nothing sent twice
 
 
+def test_a_fork_child_of_an_asyncio_host_delivers_on_stop(fault_server: FaultServer) -> None:
+    # The asyncio worker cannot follow a fork; the child's stop() flushes on its own thread.
+    body = """
+    import asyncio
+    client = make_client()
+    async def main():
+        await client.start_async()
+        for event in events(2, "parent"):
+            client.track(event)
+        pid = os.fork()
+        if pid == 0:
+            client.track(events(1, "child")[0])
+            client.stop(timeout=10)
+            os._exit(0 if client.stats.delivered == 1 else 3)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        await client.stop_async()
+    asyncio.run(main())
+    """
+    result = _run(fault_server, body)
+    assert result.returncode == 0, result.stderr
+    assert _models(fault_server) == ["child", "parent", "parent"]
+    ids = _posted_ids(fault_server)
+    assert len(ids) == len(set(ids)) == 3
+
+
 def test_forking_in_a_loop_during_busy_delivery_never_deadlocks(fault_server: FaultServer) -> None:
     body = """
     import threading

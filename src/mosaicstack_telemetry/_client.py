@@ -159,6 +159,10 @@ class TelemetryClient:
         deadline = self._deadline(timeout)
         with self._lock:
             worker, self._thread_worker = self._thread_worker, None
+        if worker is None and self._started and self._async_worker is None:
+            # Started, but no worker left (a fork child of an asyncio host): flush here.
+            self._flush_without_worker(deadline)
+            return
         ended = True
         if worker is not None:
             self._delivery.stop_by(deadline)
@@ -272,14 +276,18 @@ class TelemetryClient:
             return
         if self._thread_worker is not None:
             self.stop()
-            return
-        # An asyncio worker whose loop is gone (or cannot be awaited from here): take back what
-        # it holds and flush synchronously on this thread, within the same deadline.
-        deadline = self._deadline(None)
+        else:
+            self._flush_without_worker(self._deadline(None))
+        logger.debug("Telemetry client shut down (%s)", why)
+
+    def _flush_without_worker(self, deadline: float) -> None:
+        """The final flush on this thread: for an asyncio worker whose loop is gone (or cannot
+        be awaited from here), or a forked child's client whose worker could not follow."""
         self._async_worker = None
         self._async_http = None
         self._delivery.stop_by(deadline)
-        self._delivery.abandon()
+        self._delivery.abandon()  # what a cancelled or unreachable flush still holds
+        _forksafety.warm_up()
         sync_http = self._sync_http()
         run_steps(
             self._delivery.flush(deadline=deadline),
@@ -292,7 +300,6 @@ class TelemetryClient:
             self._close_http(http, wait=True)
         self._finish()
         self._on_stopped()
-        logger.debug("Telemetry client shut down (%s)", why)
 
     def _finish(self) -> None:
         """After the final flush: spool what is left (if configured) and say what remains."""
