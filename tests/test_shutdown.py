@@ -222,3 +222,24 @@ def test_flush_after_stop_has_its_own_deadline(fault_server: FaultServer) -> Non
     client.stop(timeout=0)
     client.track(_events(1)[0])
     assert client.flush(timeout=5.0).delivered == 1
+
+
+def test_the_sigterm_handler_comes_and_goes_with_the_clients(fault_server: FaultServer) -> None:
+    import signal
+
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        pytest.skip("the test runner has its own SIGTERM handler")
+    first = _client(fault_server.url, submit_interval_seconds=60.0)
+    second = _client(fault_server.url, submit_interval_seconds=60.0)
+    opted_out = _client(fault_server.url, submit_interval_seconds=60.0, flush_on_sigterm=False)
+    opted_out.start()
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    first.start()
+    second.start()
+    handler = signal.getsignal(signal.SIGTERM)
+    assert callable(handler)
+    first.stop()
+    assert signal.getsignal(signal.SIGTERM) is handler  # the second client still needs it
+    second.stop()
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    opted_out.stop()
