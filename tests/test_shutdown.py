@@ -224,22 +224,33 @@ def test_flush_after_stop_has_its_own_deadline(fault_server: FaultServer) -> Non
     assert client.flush(timeout=5.0).delivered == 1
 
 
-def test_the_sigterm_handler_comes_and_goes_with_the_clients(fault_server: FaultServer) -> None:
+def test_the_sigterm_handler_comes_and_goes_with_the_clients(
+    fault_server: FaultServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import signal
+    import weakref
 
-    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+    from mosaicstack_telemetry import _signals
+
+    saved = signal.getsignal(signal.SIGTERM)
+    if saved not in (signal.SIG_DFL, _signals._on_sigterm):
         pytest.skip("the test runner has its own SIGTERM handler")
-    first = _client(fault_server.url, submit_interval_seconds=60.0)
-    second = _client(fault_server.url, submit_interval_seconds=60.0)
-    opted_out = _client(fault_server.url, submit_interval_seconds=60.0, flush_on_sigterm=False)
-    opted_out.start()
-    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
-    first.start()
-    second.start()
-    handler = signal.getsignal(signal.SIGTERM)
-    assert callable(handler)
-    first.stop()
-    assert signal.getsignal(signal.SIGTERM) is handler  # the second client still needs it
-    second.stop()
-    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
-    opted_out.stop()
+    # Clients other tests left started must not count here.
+    monkeypatch.setattr(_signals, "_clients", weakref.WeakSet())
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        first = _client(fault_server.url, submit_interval_seconds=60.0)
+        second = _client(fault_server.url, submit_interval_seconds=60.0)
+        opted_out = _client(fault_server.url, submit_interval_seconds=60.0, flush_on_sigterm=False)
+        opted_out.start()
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+        first.start()
+        second.start()
+        assert signal.getsignal(signal.SIGTERM) is _signals._on_sigterm
+        first.stop()
+        assert signal.getsignal(signal.SIGTERM) is _signals._on_sigterm  # second still needs it
+        second.stop()
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+        opted_out.stop()
+    finally:
+        signal.signal(signal.SIGTERM, saved)
