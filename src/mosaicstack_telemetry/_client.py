@@ -11,22 +11,19 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-import httpx
 from pydantic import ValidationError
 
-from . import _forksafety, _signals
+from . import _forksafety
 from . import llm as _llm  # imports no provider SDK; its names load on first use
 from ._cache import PredictionCache
 from ._config import TelemetryConfig
 from ._delivery import Delivery, DeliveryStats, FlushResult
 from ._errors import ApiError
-from ._generated import endpoints
 from ._generated import models as _generated
 from ._generated.models import PredictionBatchRequest, PredictionQuery, PredictionResponse
 from ._models import TaskCompletionEvent, is_validated
 from ._queue import EventQueue
 from ._retry import RetryPolicy
-from ._spool import Spool
 from ._worker import (
     AsyncWorker,
     ThreadWorker,
@@ -37,6 +34,12 @@ from ._worker import (
 )
 
 if TYPE_CHECKING:
+    # httpx and the endpoint stubs load where a request is first made (the worker thread, a
+    # flush or a prediction refresh), never in TelemetryClient() or track(): they are most of
+    # a cold start (docs/performance.md).
+    import httpx
+
+    from ._spool import Spool
     from .llm import LlmTask
 
 logger = logging.getLogger("mosaicstack_telemetry")
@@ -70,6 +73,8 @@ class TelemetryClient:
         )
         self._spool: Spool | None = None
         if config.enabled and config.spool_dir is not None:
+            from ._spool import Spool  # only with a spool: most hosts never load it
+
             self._spool = Spool(config.spool_dir, config.spool_max_bytes)
             self._queue.on_overflow = self._spool_events
         self._lock = threading.RLock()  # start() holds it while creating the HTTP client
@@ -139,7 +144,7 @@ class TelemetryClient:
             self._unspool()
             worker = ThreadWorker(
                 self._delivery,
-                self._sync_http(),
+                self._sync_http,
                 self._config.submit_interval_seconds,
                 before_cycle=self._unspool,
             )
@@ -189,7 +194,7 @@ class TelemetryClient:
         self._unspool()
         worker = AsyncWorker(
             self._delivery,
-            self._async_client(),
+            self._async_client,
             self._config.submit_interval_seconds,
             before_cycle=self._unspool,
         )
@@ -252,6 +257,8 @@ class TelemetryClient:
         atexit.unregister(self._flush_at_exit)  # once, even after a fork re-registered it
         atexit.register(self._flush_at_exit)
         if self._config.flush_on_sigterm:
+            from . import _signals
+
             _signals.install(self)
 
     def _on_stopped(self) -> None:
@@ -260,6 +267,8 @@ class TelemetryClient:
         if self._thread_worker is None and self._async_worker is None:
             self._started = False
             atexit.unregister(self._flush_at_exit)
+            from . import _signals
+
             _signals.uninstall(self)
 
     def _flush_at_exit(self) -> None:
@@ -447,6 +456,10 @@ class TelemetryClient:
 
     def refresh_predictions_sync(self, queries: list[PredictionQuery]) -> None:
         """Fetch predictions (POST /v1/predictions/batch) into the cache; no-op for no queries."""
+        import httpx
+
+        from ._generated import endpoints
+
         for chunk in self._prediction_chunks(queries):
             try:
                 response = endpoints.get_predictions_batch(self._sync_http(), chunk)
@@ -457,6 +470,10 @@ class TelemetryClient:
 
     async def refresh_predictions(self, queries: list[PredictionQuery]) -> None:
         """Fetch predictions (POST /v1/predictions/batch) into the cache; no-op for no queries."""
+        import httpx
+
+        from ._generated import endpoints
+
         for chunk in self._prediction_chunks(queries):
             try:
                 response = await endpoints.get_predictions_batch_async(self._async_client(), chunk)
@@ -506,12 +523,16 @@ class TelemetryClient:
         }
 
     def _sync_http(self) -> httpx.Client:
+        import httpx
+
         with self._lock:
             if self._http is None:
                 self._http = httpx.Client(**self._client_options())  # type: ignore[arg-type]
             return self._http
 
     def _async_client(self) -> httpx.AsyncClient:
+        import httpx
+
         if self._async_http is None:
             self._async_http = httpx.AsyncClient(**self._client_options())  # type: ignore[arg-type]
         return self._async_http

@@ -46,9 +46,9 @@ def register(client: _Forkable) -> None:
 def warm_up() -> None:
     """Do once, before any fork can catch it half done, what the first request does lazily.
 
-    That is: import the idna codec (getaddrinfo), and validate, serialize and parse one event,
-    one batch and one answer (pydantic-core initialises some of its state on first use). A fork
-    waits for a warm-up in progress; afterwards this returns at once.
+    That is: import httpx and the idna codec (getaddrinfo), and validate, serialize and parse one
+    event, one batch and one answer (pydantic-core initialises some of its state on first use).
+    A fork waits for a warm-up in progress; afterwards this returns at once.
     """
     global _warm
     if _warm:
@@ -58,6 +58,9 @@ def warm_up() -> None:
             return
         codecs.lookup("idna")
         from ._builder import EventBuilder
+
+        # The HTTP machinery loads here, on the worker thread, not in the host's start().
+        from ._generated import endpoints  # noqa: F401  (imports httpx)
         from ._generated.models import BatchEventRequest, BatchEventResponse
 
         event = EventBuilder(_SAMPLE_INSTANCE).build()
