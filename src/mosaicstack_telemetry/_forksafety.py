@@ -20,6 +20,7 @@ import os
 import sys
 import threading
 import weakref
+from collections.abc import Callable
 from typing import Protocol
 
 logger = logging.getLogger("mosaicstack_telemetry")
@@ -70,6 +71,12 @@ def warm_up() -> None:
             '"status": "accepted", "error": null}]}'
         )
         _warm = True
+
+
+def before_fork_can(prepare: Callable[[], object]) -> None:
+    """Run `prepare` where a fork waits for it: for first uses that import or lock lazily."""
+    with _gate:
+        prepare()
 
 
 def complete_models() -> None:

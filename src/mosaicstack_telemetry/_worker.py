@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from ._delivery import Delivery, FlushResult, Reply, Send, Steps
 from ._errors import DeadlineExceeded
-from ._forksafety import warm_up
+from ._forksafety import before_fork_can, warm_up
 from ._generated.models import BatchEventRequest, BatchEventResponse
 
 if TYPE_CHECKING:
@@ -228,6 +228,10 @@ class ThreadWorker:
         try:
             try:
                 warm_up()  # before the first request, and never half done when the host forks
+                # The HTTP client too: made here rather than in start(), so the host's thread
+                # never waits for httpx, and its making (lazy imports inside httpx) is never
+                # half done in a forked child.
+                before_fork_can(self._http)
             except Exception:
                 logger.exception("Telemetry submitter could not prepare its first request")
             while True:
@@ -249,7 +253,7 @@ class ThreadWorker:
     def _send(self, batch: BatchEventRequest, timeout: float) -> BatchEventResponse:
         from ._generated import endpoints  # loaded by warm_up() on this thread
 
-        http = self._http()  # made here, on the first send: start() stays cheap
+        http = self._http()  # made in _run(), on this thread: start() stays cheap
         return self._requests.call(lambda: endpoints.submit_events_batch(http, batch), timeout)
 
     def _wait(self, seconds: float) -> None:
