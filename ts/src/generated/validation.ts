@@ -51,6 +51,14 @@ function isDateTime(value: string): boolean {
   );
 }
 
+// JSON Schema counts a string's length in code points (as Python's len() does); `.length`
+// counts UTF-16 units, so one emoji would count twice.
+function codePoints(value: string): number {
+  let count = 0;
+  for (const _ of value) count += 1;
+  return count;
+}
+
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
@@ -76,10 +84,10 @@ export function check(type: TypeSchema, value: unknown, path: string, issues: Va
     case 'string':
       if (typeof value !== 'string') return fail('must be a string');
       if (type.const !== undefined && value !== type.const) return fail(`must be ${JSON.stringify(type.const)}`);
-      if (type.minLength !== undefined && value.length < type.minLength) {
+      if (type.minLength !== undefined && codePoints(value) < type.minLength) {
         return fail(`must be at least ${type.minLength} characters`);
       }
-      if (type.maxLength !== undefined && value.length > type.maxLength) {
+      if (type.maxLength !== undefined && codePoints(value) > type.maxLength) {
         return fail(`must be at most ${type.maxLength} characters`);
       }
       if (type.format === 'uuid' && !UUID.test(value)) return fail('must be a UUID');
