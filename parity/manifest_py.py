@@ -35,7 +35,11 @@ _CONSTRAINTS = (
     "pattern",
 )
 _SPEC_SHA = re.compile(r"sha256 ([0-9a-f]{64})")
-_PROBED_STATUSES = range(200, 600)
+# Every 2xx the spec or a server might use, the redirects, and the errors the client handles.
+PROBED_STATUSES = (
+    *range(200, 209), 226, 299, 300, 301, 302, 303, 304, 307, 308,
+    400, 401, 403, 404, 408, 409, 413, 422, 429, 499, 500, 502, 503, 504, 599,
+)  # fmt: skip
 _NO_BODY = frozenset({204, 205, 304})  # HTTP forbids a body; the TypeScript probe sends none
 _INSTANCE_ID = "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d"
 
@@ -123,7 +127,7 @@ def _probe(call: Any, response_json: Any) -> dict[str, Any]:
     """Method, path and the statuses the endpoint function treats as success, by calling it."""
     seen: list[httpx.Request] = []
     successes: list[int] = []
-    for status in _PROBED_STATUSES:
+    for status in PROBED_STATUSES:
 
         def answer(request: httpx.Request, status: int = status) -> httpx.Response:
             seen.append(request)

@@ -120,7 +120,7 @@ def wire_event(event: TaskCompletionEvent) -> Any:
 def run_build(vector: dict[str, Any], _data: dict[str, Any]) -> None:
     actual = wire_event(build(vector["input"]))
     found = canonical.differences(vector["wire"], actual)
-    assert not found, "wire JSON differs:\n  " + "\n  ".join(found)
+    assert not found, "wire JSON differs: " + "; ".join(found)
 
 
 def run_validation(vector: dict[str, Any], data: dict[str, Any]) -> None:

@@ -17,6 +17,11 @@ const pkg = await import(pathToFileURL(path.join(dist, 'index.js')).href);
 const vectors = JSON.parse(readFileSync(path.join(root, 'parity', 'vectors', 'validation.json'), 'utf8'));
 
 const INSTANCE_ID = 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d';
+// The same statuses as parity/manifest_py.py probes.
+const PROBED_STATUSES = [
+  200, 201, 202, 203, 204, 205, 206, 207, 208, 226, 299, 300, 301, 302, 303, 304, 307, 308,
+  400, 401, 403, 404, 408, 409, 413, 422, 429, 499, 500, 502, 503, 504, 599,
+];
 
 // -- declarations ------------------------------------------------------------------------------
 
@@ -26,8 +31,7 @@ const program = ts.createProgram([path.join(dist, 'index.d.ts')], {
   target: ts.ScriptTarget.ES2022,
   module: ts.ModuleKind.NodeNext,
   moduleResolution: ts.ModuleResolutionKind.NodeNext,
-  types: ['node'],
-  typeRoots: [path.join(pkgDir, 'node_modules', '@types')],
+  types: [], // the surface needs no Node types; leaving them out halves the time
 });
 const checker = program.getTypeChecker();
 
@@ -216,7 +220,8 @@ async function endpoints() {
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const options = { baseUrl: `http://127.0.0.1:${server.address().port}` };
-  const event = new pkg.EventBuilder(INSTANCE_ID).build(vectors.bases.event);
+  // The stubs send bodies as given, so a plain object will do (and needs no working builder).
+  const event = { ...vectors.bases.event, schema_version: '1.0' };
   const calls = {
     submitEventsBatch: () => pkg.generated.submitEventsBatch(options, { events: [event] }),
     getPredictionsBatch: () => pkg.generated.getPredictionsBatch(options, { queries: [vectors.bases.prediction_query] }),
@@ -226,7 +231,7 @@ async function endpoints() {
     for (const [name, call] of Object.entries(calls)) {
       requests.length = 0;
       const successes = [];
-      for (status = 200; status < 600; status += 1) {
+      for (status of PROBED_STATUSES) {
         try {
           await call();
           successes.push(status);
@@ -286,7 +291,12 @@ function builderDefaults() {
     required = error.issues.filter((i) => i.message === 'is required').map((i) => i.path);
   }
   const input = Object.fromEntries(required.map((field) => [field, vectors.bases.event[field]]));
-  const event = builder.build(input);
+  let event;
+  try {
+    event = builder.build(input);
+  } catch (error) {
+    return { '<build() failed>': String(error.message) };
+  }
   return Object.fromEntries(
     Object.entries(event).filter(([k]) => !(k in input) && !['instance_id', 'event_id', 'timestamp'].includes(k)),
   );

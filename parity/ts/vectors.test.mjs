@@ -75,7 +75,7 @@ function fieldsNamed(issues) {
 const runners = {
   async build(vector) {
     const found = differences(vector.wire, await wire(build(vector.input)));
-    assert.deepEqual(found, [], `wire JSON differs:\n  ${found.join('\n  ')}`);
+    assert.deepEqual(found, [], `wire JSON differs: ${found.join('; ')}`);
   },
 
   validation(vector, data) {
@@ -232,6 +232,8 @@ for (const [kind, data] of Object.entries(files)) {
         results.passed += 1;
       } catch (error) {
         results.failed += 1;
+        // One line the gate (python -m parity) reads, whatever the reporter.
+        console.log(`parity vector failed: ${kind}/${vector.name}: ${String(error?.message ?? error).split('\n')[0]}`);
         throw error;
       }
     });
