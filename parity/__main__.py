@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     counts, vector_failures = vectors(python_job, node_job)
     failures += vector_failures
     for line in counts:
-        print(f"parity: {line}")
+        print(f"parity: {line}", flush=True)
     if failures:
         print(f"parity: FAILED, {len(failures)} problem(s)", file=sys.stderr)
         for failure in failures:

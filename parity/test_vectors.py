@@ -160,7 +160,13 @@ def _failure(failure: dict[str, Any], now: float) -> BaseException:
     if failure.get("error") == "connection":
         return httpx.ConnectError("connection refused")
     header = failure.get("headers", {}).get("Retry-After")
-    return ApiError(failure["status"], "parity", retry_after=parse_retry_after(header, now=now))
+    body = json.dumps(failure["body"]) if "body" in failure else ""
+    return ApiError(
+        failure["status"],
+        failure.get("detail", "parity"),
+        retry_after=parse_retry_after(header, now=now),
+        body=body,
+    )
 
 
 def run_retry(vector: dict[str, Any], data: dict[str, Any]) -> None:
@@ -176,6 +182,12 @@ def run_retry(vector: dict[str, Any], data: dict[str, Any]) -> None:
             delay = decision.delay
             inside = low <= delay <= high or _close(low, delay) or _close(high, delay)
             assert inside, f"delay {delay} s outside [{low}, {high}] (jitter draw {draw})"
+        if "indexes" in vector:
+            indexes = sorted(getattr(decision, "indexes", ()))
+            assert indexes == vector["indexes"], f"indexes {indexes}, expected {vector['indexes']}"
+        if "instance_id" in vector:
+            found = getattr(decision, "instance_id", None)
+            assert found == vector["instance_id"], f"instance_id {found}, expected {vector['instance_id']}"
 
 
 # -- queue and cache -----------------------------------------------------------------------------

@@ -123,6 +123,14 @@ const runners = {
         const inside = (low <= delay && delay <= high) || close(low, delay) || close(high, delay);
         assert.ok(inside, `delay ${delay} s outside [${low}, ${high}] (jitter draw ${draw})`);
       }
+      if (vector.indexes !== undefined) {
+        const indexes = [...(decision.indexes ?? [])].sort((a, b) => a - b);
+        assert.deepEqual(indexes, vector.indexes, `indexes ${indexes}, expected ${vector.indexes}`);
+      }
+      if (vector.instance_id !== undefined) {
+        const found = decision.instanceId ?? null;
+        assert.equal(found, vector.instance_id, `instance_id ${found}, expected ${vector.instance_id}`);
+      }
     }
   },
 
@@ -195,7 +203,8 @@ function failure(spec, nowMs) {
   if (spec.error === 'timeout') return new DOMException('The operation was aborted due to timeout', 'TimeoutError');
   if (spec.error === 'connection') return connectionError;
   const header = spec.headers?.['Retry-After'] ?? null;
-  return new pkg.ApiError(spec.status, 'parity', { retryAfterMs: pkg.parseRetryAfter(header, nowMs) });
+  const body = spec.body === undefined ? '' : JSON.stringify(spec.body);
+  return new pkg.ApiError(spec.status, spec.detail ?? 'parity', { retryAfterMs: pkg.parseRetryAfter(header, nowMs), body });
 }
 
 function prediction(label) {
