@@ -26,7 +26,8 @@ from . import compare, spec_identity
 ROOT = Path(__file__).resolve().parent.parent
 _TIMEOUT = 600
 # The vectors need no pytest plugin; not loading the suite's (schemathesis...) saves seconds.
-_PYTEST_OPTIONS = ("-q", "-rf", "-p", "no:cacheprovider", "-W", "ignore::pytest.PytestConfigWarning")
+_PYTEST_OPTIONS = ["-q", "-rf", "-p", "no:cacheprovider"]
+_PYTEST_OPTIONS += ["-W", "ignore::pytest.PytestConfigWarning"]
 
 
 def python_manifest() -> dict[str, Any]:
@@ -104,7 +105,10 @@ def surfaces(root: Path, ts_job: _Job, dump: Path | None, propose: bool) -> list
         "the packages no longer differ this way; remove or update it"
         for entry in stale
     ]
-    ts_versions = {"VERSION": ts.get("version"), "package.json": ts.get("package_json_version")}
+    ts_versions = {
+        "VERSION": str(ts.get("version")),
+        "package.json": str(ts.get("package_json_version")),
+    }
     failures += spec_identity.problems(root, python["version"], ts_versions)
     return failures
 

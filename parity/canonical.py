@@ -54,7 +54,11 @@ def dumps(value: Any) -> str:
         return "[" + ",".join(dumps(item) for item in value) + "]"
     if isinstance(value, dict):
         items = sorted(value.items())
-        return "{" + ",".join(f"{json.dumps(k, ensure_ascii=False)}:{dumps(v)}" for k, v in items) + "}"
+        return (
+            "{"
+            + ",".join(f"{json.dumps(k, ensure_ascii=False)}:{dumps(v)}" for k, v in items)
+            + "}"
+        )
     raise TypeError(f"not a JSON value: {type(value).__name__}")
 
 
@@ -75,7 +79,7 @@ def differences(expected: Any, actual: Any, path: str = "$") -> list[str]:
         return found
     if isinstance(expected, list) and isinstance(actual, list) and len(expected) == len(actual):
         found = []
-        for index, (left, right) in enumerate(zip(expected, actual)):
+        for index, (left, right) in enumerate(zip(expected, actual, strict=True)):
             found += differences(left, right, f"{path}[{index}]")
         return found
     if dumps(expected) != dumps(actual):

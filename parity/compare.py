@@ -44,9 +44,7 @@ def _option(name: str, spec: dict[str, Any], version: str) -> tuple[str, dict[st
 def normalize(manifest: dict[str, Any]) -> dict[str, Any]:
     """A manifest in the shared vocabulary: snake_case names, seconds, `<version>`."""
     version = str(manifest.get("version", ""))
-    config = dict(
-        _option(name, spec, version) for name, spec in manifest.get("config", {}).items()
-    )
+    config = dict(_option(name, spec, version) for name, spec in manifest.get("config", {}).items())
     endpoints = {snake(name): spec for name, spec in manifest.get("endpoints", {}).items()}
     return {
         "version": version,

@@ -45,7 +45,5 @@ def problems(root: Path, python_version: str, ts_versions: dict[str, str]) -> li
             )
     for where, version in ts_versions.items():
         if version != python_version:
-            found.append(
-                f"version: python {python_version!r}, typescript {where} {version!r}"
-            )
+            found.append(f"version: python {python_version!r}, typescript {where} {version!r}")
     return found

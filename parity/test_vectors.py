@@ -169,11 +169,15 @@ def _failure(failure: dict[str, Any], now: float) -> BaseException:
     )
 
 
+def _constant(value: float) -> Callable[[], float]:
+    return lambda: value
+
+
 def run_retry(vector: dict[str, Any], data: dict[str, Any]) -> None:
     error = _failure(vector["failure"], data["now_s"])
     # Jitter at both ends of its range: both delays must fall inside the vector's bounds.
     for draw in (0.0, 1.0):
-        policy = RetryPolicy(max_retries=vector.get("max_retries", 3), random=lambda d=draw: d)
+        policy = RetryPolicy(max_retries=vector.get("max_retries", 3), random=_constant(draw))
         decision = policy.decide(error, vector["retries_done"])
         action = decision.action.value
         assert action == vector["action"], f"expected {vector['action']}, got {action}"
@@ -187,7 +191,9 @@ def run_retry(vector: dict[str, Any], data: dict[str, Any]) -> None:
             assert indexes == vector["indexes"], f"indexes {indexes}, expected {vector['indexes']}"
         if "instance_id" in vector:
             found = getattr(decision, "instance_id", None)
-            assert found == vector["instance_id"], f"instance_id {found}, expected {vector['instance_id']}"
+            assert found == vector["instance_id"], (
+                f"instance_id {found}, expected {vector['instance_id']}"
+            )
 
 
 # -- queue and cache -----------------------------------------------------------------------------
@@ -213,7 +219,9 @@ def run_queue(vector: dict[str, Any], _data: dict[str, Any]) -> None:
             queue.put(event)
         elif "drain" in op:
             drained = named(queue.drain(op["drain"]))
-            assert drained == op["expect"], f"op {step} drain: expected {op['expect']}, got {drained}"
+            assert drained == op["expect"], (
+                f"op {step} drain: expected {op['expect']}, got {drained}"
+            )
         else:
             queue.put_back([events[label] for label in op["put_back"]])
     final = named(queue.drain(queue.size))
@@ -242,13 +250,17 @@ def run_cache(vector: dict[str, Any], _data: dict[str, Any]) -> None:
         else:
             found = cache.get(PredictionQuery.model_validate(op["get"]))
             label = None if found is None else found.metadata.fallback_note
-            assert label == op["expect"], f"op {step} get at {now[0]} s: expected {op['expect']}, got {label}"
+            assert label == op["expect"], (
+                f"op {step} get at {now[0]} s: expected {op['expect']}, got {label}"
+            )
 
 
 # -- configuration -------------------------------------------------------------------------------
 
 
-def run_config(vector: dict[str, Any], _data: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+def run_config(
+    vector: dict[str, Any], _data: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     for name in ("ENABLED", "SERVER_URL", "API_KEY", "INSTANCE_ID"):
         monkeypatch.delenv(f"MOSAIC_TELEMETRY_{name}", raising=False)
     for name, value in vector["env"].items():
