@@ -89,13 +89,14 @@ ts-test: ts-build $(STAMP)
 	  MOSAIC_TS_TEST_PYTHON=$(abspath $(PY)) npm test
 
 # --- Python <-> TypeScript parity (docs/parity.md) ----------------------------------------------
-# The gate (surfaces, both vector runners, spec and version identity), then the proof that it
+# The gate (surfaces, both vector runners, spec and version identity), then its own tests and the
+# proof that it
 # turns red for each mutation in parity/mutations.json (about 13 gate runs in temporary copies).
 .PHONY: check-parity
 
 check-parity: ts-build $(STAMP)
 	$(PY) -m parity
-	$(PY) -m pytest parity/test_mutations.py -q -p no:cacheprovider
+	$(PY) -m pytest parity/test_gate.py parity/test_mutations.py -q -p no:cacheprovider
 
 # Packaging and release (docs/release.md); scripts/publish.py does the work.
 # publish reads TWINE_REPOSITORY_URL, TWINE_USERNAME, TWINE_PASSWORD and optional PUBLISH_INDEX_URL.
