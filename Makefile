@@ -90,8 +90,7 @@ ts-test: ts-build $(STAMP)
 
 # --- Python <-> TypeScript parity (docs/parity.md) ----------------------------------------------
 # The gate (surfaces, both vector runners, spec and version identity), then its own tests and the
-# proof that it
-# turns red for each mutation in parity/mutations.json (about 13 gate runs in temporary copies).
+# proof that it turns red for each mutation in parity/mutations.json (13 runs in temporary copies).
 .PHONY: check-parity
 
 check-parity: ts-build $(STAMP)
