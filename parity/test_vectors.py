@@ -159,6 +159,8 @@ def _failure(failure: dict[str, Any], now: float) -> BaseException:
         return httpx.ReadTimeout("timed out")
     if failure.get("error") == "connection":
         return httpx.ConnectError("connection refused")
+    if failure.get("error") == "unexpected":
+        return RuntimeError("a bug, not a network problem")
     header = failure.get("headers", {}).get("Retry-After")
     body = json.dumps(failure["body"]) if "body" in failure else ""
     return ApiError(

@@ -202,6 +202,7 @@ function close(expected, actual) {
 function failure(spec, nowMs) {
   if (spec.error === 'timeout') return new DOMException('The operation was aborted due to timeout', 'TimeoutError');
   if (spec.error === 'connection') return connectionError;
+  if (spec.error === 'unexpected') return new Error('a bug, not a network problem');
   const header = spec.headers?.['Retry-After'] ?? null;
   const body = spec.body === undefined ? '' : JSON.stringify(spec.body);
   return new pkg.ApiError(spec.status, spec.detail ?? 'parity', { retryAfterMs: pkg.parseRetryAfter(header, nowMs), body });
