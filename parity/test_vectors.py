@@ -16,10 +16,13 @@ import pytest
 
 from mosaicstack_telemetry import EventBuilder, PredictionQuery, TelemetryConfig
 from mosaicstack_telemetry._cache import PredictionCache
+from mosaicstack_telemetry._delivery import Delivery, DeliveryStats, Wait
 from mosaicstack_telemetry._errors import ApiError, parse_retry_after
 from mosaicstack_telemetry._generated import endpoints
 from mosaicstack_telemetry._generated.models import (
     BatchEventRequest,
+    BatchEventResponse,
+    BatchEventResult,
     PredictionMetadata,
     PredictionResponse,
 )
@@ -201,9 +204,12 @@ def run_retry(vector: dict[str, Any], data: dict[str, Any]) -> None:
 # -- queue and cache -----------------------------------------------------------------------------
 
 
-def _event(label: str) -> TaskCompletionEvent:
+_INSTANCE_ID = "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d"
+
+
+def _event(label: str, instance_id: str = _INSTANCE_ID) -> TaskCompletionEvent:
     event_id = uuid.uuid5(uuid.NAMESPACE_URL, f"parity:{label}")
-    return EventBuilder("a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d").event_id(event_id).build()
+    return EventBuilder(instance_id).event_id(event_id).build()
 
 
 def run_queue(vector: dict[str, Any], _data: dict[str, Any]) -> None:
@@ -257,6 +263,79 @@ def run_cache(vector: dict[str, Any], _data: dict[str, Any]) -> None:
             )
 
 
+# -- delivery ------------------------------------------------------------------------------------
+
+
+def _seconds(value: float) -> str:
+    return canonical.number(round(value, 6))
+
+
+def _answer(
+    spec: dict[str, Any], batch: list[TaskCompletionEvent], labels: dict[uuid.UUID, str]
+) -> BatchEventResponse | BaseException:
+    if not spec.get("accept"):
+        return _failure(spec, 0.0)
+    refused = spec.get("reject", {})
+    results = [
+        BatchEventResult(
+            event_id=event.event_id,
+            status="rejected" if labels[event.event_id] in refused else "accepted",
+            error=refused.get(labels[event.event_id]),
+        )
+        for event in batch
+    ]
+    rejected = sum(result.status == "rejected" for result in results)
+    return BatchEventResponse(accepted=len(batch) - rejected, rejected=rejected, results=results)
+
+
+def run_delivery(vector: dict[str, Any], _data: dict[str, Any]) -> None:
+    now = [0.0]
+    queue = EventQueue(1000)
+    labels: dict[uuid.UUID, str] = {}
+    for entry in vector["queue"]:
+        label, instance_id = (entry, _INSTANCE_ID) if isinstance(entry, str) else entry.values()
+        event = _event(label, instance_id)
+        labels[event.event_id] = label
+        queue.put(event)
+    stats = DeliveryStats()
+    policy = RetryPolicy(max_retries=vector.get("max_retries", 3), random=_constant(0.0))
+    delivery = Delivery(
+        queue,
+        policy,
+        stats,
+        batch_size=vector["batch_size"],
+        target_url="http://parity.invalid/v1/events/batch",
+        clock=lambda: now[0],
+    )
+    replies = iter(vector["replies"])
+    flushes: list[list[str]] = []
+    for _ in vector["flushes"]:
+        steps: list[str] = []
+        flush = delivery.flush()
+        reply: Any = None
+        try:
+            while True:
+                step = flush.send(reply)
+                if isinstance(step, Wait):
+                    steps.append(f"wait {_seconds(step.seconds)}")
+                    now[0] += step.seconds
+                    reply = None
+                else:
+                    batch = list(step.batch.events)
+                    steps.append("send " + ",".join(labels[event.event_id] for event in batch))
+                    spec = next(replies, None)
+                    assert spec is not None, f"no scripted reply left for {steps[-1]}"
+                    reply = _answer(spec, batch, labels)
+        except StopIteration:
+            pass
+        flushes.append(steps)
+    assert flushes == vector["flushes"], f"steps: expected {vector['flushes']}, got {flushes}"
+    final = [labels[event.event_id] for event in queue.drain(queue.size)]
+    assert final == vector["final_queue"], f"queue: expected {vector['final_queue']}, got {final}"
+    counters = {name: getattr(stats, name) for name in vector["stats"]}
+    assert counters == vector["stats"], f"counters: expected {vector['stats']}, got {counters}"
+
+
 # -- configuration -------------------------------------------------------------------------------
 
 
@@ -287,6 +366,7 @@ _RUNNERS = {
     "retry": run_retry,
     "queue": run_queue,
     "cache": run_cache,
+    "delivery": run_delivery,
 }
 
 _VECTORS = vectors.all_vectors()

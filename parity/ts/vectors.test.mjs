@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-import { differences } from './canonical.mjs';
+import { differences, number } from './canonical.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = process.env.PARITY_ROOT ?? path.resolve(here, '..', '..');
@@ -174,6 +174,57 @@ const runners = {
     });
   },
 
+  delivery(vector) {
+    let nowMs = 0;
+    const queue = new pkg.EventQueue(1000);
+    const labels = new Map();
+    const { event_id: _fixed, ...base } = files.validation.bases.event;
+    for (const entry of vector.queue) {
+      const [label, instanceId] = typeof entry === 'string' ? [entry, base.instance_id] : [entry.label, entry.instance_id];
+      const event = build({ ...base, instance_id: instanceId });
+      labels.set(event.event_id, label);
+      queue.put(event);
+    }
+    const stats = pkg.emptyStats();
+    const policy = new pkg.RetryPolicy({ maxRetries: vector.max_retries ?? 3, random: () => 0 });
+    const quiet = { error() {}, info() {}, warn() {}, severe() {} };
+    const delivery = new pkg.Delivery(queue, policy, stats, {
+      batchSize: vector.batch_size,
+      targetUrl: 'http://parity.invalid/v1/events/batch',
+      requestTimeoutMs: 10_000,
+      clock: () => nowMs,
+      reporter: quiet,
+    });
+    const replies = [...vector.replies];
+    const flushes = vector.flushes.map(() => {
+      const steps = [];
+      const flush = delivery.flush();
+      let reply;
+      for (;;) {
+        const next = flush.next(reply);
+        if (next.done) break;
+        const step = next.value;
+        if (step.kind === 'wait') {
+          steps.push(`wait ${number(Math.round(step.ms * 1000) / 1e6)}`);
+          nowMs += step.ms;
+          reply = undefined;
+        } else {
+          const batch = step.batch.events;
+          steps.push(`send ${batch.map((event) => labels.get(event.event_id)).join(',')}`);
+          const spec = replies.shift();
+          assert.ok(spec !== undefined, `no scripted reply left for ${steps.at(-1)}`);
+          reply = answer(spec, batch, labels);
+        }
+      }
+      return steps;
+    });
+    assert.deepEqual(flushes, vector.flushes, `steps: expected ${JSON.stringify(vector.flushes)}, got ${JSON.stringify(flushes)}`);
+    const final = queue.drain(queue.size).map((event) => labels.get(event.event_id));
+    assert.deepEqual(final, vector.final_queue, `queue: expected ${vector.final_queue}, got ${final}`);
+    const counters = Object.fromEntries(Object.keys(vector.stats).map((name) => [name, stats[camel(name)]]));
+    assert.deepEqual(counters, vector.stats, `counters: expected ${JSON.stringify(vector.stats)}, got ${JSON.stringify(counters)}`);
+  },
+
   config(vector) {
     for (const name of Object.keys(process.env)) if (name.startsWith('MOSAIC_TELEMETRY_')) delete process.env[name];
     Object.assign(process.env, vector.env);
@@ -206,6 +257,23 @@ function failure(spec, nowMs) {
   const header = spec.headers?.['Retry-After'] ?? null;
   const body = spec.body === undefined ? '' : JSON.stringify(spec.body);
   return new pkg.ApiError(spec.status, spec.detail ?? 'parity', { retryAfterMs: pkg.parseRetryAfter(header, nowMs), body });
+}
+
+function answer(spec, batch, labels) {
+  if (!spec.accept) return { ok: false, error: failure(spec, 0) };
+  const refused = spec.reject ?? {};
+  const results = batch.map((event) => {
+    const label = labels.get(event.event_id);
+    return label in refused
+      ? { event_id: event.event_id, status: 'rejected', error: refused[label] }
+      : { event_id: event.event_id, status: 'accepted', error: null };
+  });
+  const rejected = results.filter((r) => r.status === 'rejected').length;
+  return { ok: true, response: { accepted: batch.length - rejected, rejected, results } };
+}
+
+function camel(text) {
+  return text.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
 }
 
 function prediction(label) {
