@@ -19,6 +19,7 @@ from mosaicstack_telemetry._cache import PredictionCache
 from mosaicstack_telemetry._delivery import Delivery, DeliveryStats, Wait
 from mosaicstack_telemetry._errors import ApiError, parse_retry_after
 from mosaicstack_telemetry._generated import endpoints
+from mosaicstack_telemetry._generated import models as generated
 from mosaicstack_telemetry._generated.models import (
     BatchEventRequest,
     BatchEventResponse,
@@ -271,7 +272,7 @@ def _seconds(value: float) -> str:
 
 
 def _answer(
-    spec: dict[str, Any], batch: list[TaskCompletionEvent], labels: dict[uuid.UUID, str]
+    spec: dict[str, Any], batch: list[generated.TaskCompletionEvent], labels: dict[uuid.UUID, str]
 ) -> BatchEventResponse | BaseException:
     if not spec.get("accept"):
         return _failure(spec, 0.0)
