@@ -50,7 +50,7 @@ format: $(STAMP)
 typecheck: $(STAMP)
 	$(PY) -m mypy
 
-test: $(STAMP)
+test: $(STAMP) ts-install
 	$(PY) -m pytest
 
 check: check-generated lint typecheck test ts-check ts-test check-parity
