@@ -300,14 +300,13 @@ def run_delivery(vector: dict[str, Any], _data: dict[str, Any]) -> None:
         queue.put(event)
     stats = DeliveryStats()
     policy = RetryPolicy(max_retries=vector.get("max_retries", 3), random=_constant(0.0))
-    delivery = Delivery(
-        queue,
-        policy,
-        stats,
-        batch_size=vector["batch_size"],
-        target_url="http://parity.invalid/v1/events/batch",
-        clock=lambda: now[0],
-    )
+    # The lifecycle core's signature (docs/lifecycle.md): time only through the injected clock.
+    options: dict[str, Any] = {
+        "batch_size": vector["batch_size"],
+        "target_url": "http://parity.invalid/v1/events/batch",
+        "clock": lambda: now[0],
+    }
+    delivery = Delivery(queue, policy, stats, **options)
     replies = iter(vector["replies"])
     flushes: list[list[str]] = []
     for _ in vector["flushes"]:
