@@ -192,6 +192,7 @@ class ThreadWorker:
         self._interval = interval
         self._before_cycle = before_cycle
         self._stopping = False
+        self._retired = False
         self._kick = threading.Event()
         self._requests = RequestThread()
         self._thread = threading.Thread(
@@ -217,7 +218,12 @@ class ThreadWorker:
         if self._thread is threading.current_thread():
             return False
         self._thread.join(max(0.0, deadline - time.monotonic()))
-        return not self._thread.is_alive()
+        if self._thread.is_alive():
+            # Given up on: it must not start a flush once stop() has returned (the client's
+            # own flush() and a later start() own the queue then).
+            self._retired = True
+            return False
+        return True
 
     @property
     def alive(self) -> bool:
@@ -239,6 +245,8 @@ class ThreadWorker:
                     self._kick.wait(self._interval)
                 self._kick.clear()
                 stopping = self._stopping
+                if self._retired:
+                    return
                 try:
                     if not stopping and self._before_cycle is not None:
                         self._before_cycle()
