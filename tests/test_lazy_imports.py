@@ -79,9 +79,7 @@ class Watch:
 
 sys.meta_path.insert(0, Watch())
 client.start()
-on_caller = list(importers)
 client.stop()
-print("imported by start() on the caller's thread:", on_caller)
 print("imported by:", importers)
 """
 
@@ -89,7 +87,6 @@ print("imported by:", importers)
 def test_first_event_never_imports_httpx_and_start_leaves_it_to_the_worker() -> None:
     lines = _run(FIRST_EVENT).splitlines()
     assert lines[0] == "after track: []"
-    assert lines[1] == "imported by start() on the caller's thread: []"
-    # The worker thread did load it (warm-up before its first request): the import moved, it did
-    # not disappear.
-    assert lines[2] == "imported by: ['mosaicstack-telemetry-submitter']"
+    # Only the worker thread loaded it (its warm-up, before its first request), never the host's
+    # thread in start() or stop(): the import moved off the caller's thread.
+    assert lines[1] == "imported by: ['mosaicstack-telemetry-submitter']"
