@@ -1,0 +1,343 @@
+"""PredictionRefresher: keeps watched and requested predictions fresh in the background.
+
+`cycle()` decides, as a generator, which queries are due (missing, or past their TTL, and not
+backing off) and yields one `PredictionBatchRequest` of at most 50 queries at a time; the driver
+sends it and passes back the `PredictionBatchResponse` or the exception. With a persisted cache,
+each query is first claimed in the shared file, so processes sharing it never fetch the same
+query twice within a TTL. A failed refresh keeps the cached entry and backs off as event
+delivery does (`RetryPolicy`: exponential backoff, `Retry-After` on 429).
+
+It runs beside the event submitter, not inside it, so a slow prediction request never holds up
+events: on a daemon thread (`RefreshThread`) or as an asyncio task (`RefreshTask`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+import threading
+from collections.abc import Awaitable, Callable, Generator
+from typing import TYPE_CHECKING
+
+from ._cache import PredictionCache, _Key
+from ._generated.models import PredictionBatchRequest, PredictionBatchResponse, PredictionQuery
+from ._retry import Action, RetryPolicy
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from ._prediction_store import PredictionStore
+
+logger = logging.getLogger("mosaicstack_telemetry")
+
+MAX_QUERIES_PER_REQUEST = 50
+
+Reply = PredictionBatchResponse | BaseException | None
+Cycle = Generator[PredictionBatchRequest, Reply, None]
+
+
+def retry_policy() -> RetryPolicy:
+    """Events' policy, never giving up: prediction retries are spread over time, not a loop."""
+    return RetryPolicy(max_retries=sys.maxsize)
+
+
+class PredictionRefresher:
+    """What to refresh and when; the drivers do the I/O."""
+
+    def __init__(
+        self,
+        cache: PredictionCache,
+        clock: Callable[[], float],
+        *,
+        store: PredictionStore | None = None,
+        hold_seconds: float = 60.0,
+        policy: RetryPolicy | None = None,
+    ) -> None:
+        self._cache = cache
+        self._clock = clock
+        self._store = store
+        self._hold = hold_seconds
+        self._policy = policy or retry_policy()
+        self._lock = threading.Lock()
+        self._watched: dict[_Key, PredictionQuery] = {}
+        self._requested: dict[_Key, PredictionQuery] = {}
+        self._not_before: dict[_Key, float] = {}  # backing off, or another process holds it
+        self._failures: dict[_Key, int] = {}
+        self._in_flight: set[_Key] = set()
+        self.requests = 0  # prediction requests sent (for tests and the CLI)
+
+    def watch(self, queries: list[PredictionQuery]) -> None:
+        """Keep these queries fresh from now on."""
+        with self._lock:
+            for query in queries:
+                self._watched[self._key(query)] = query
+
+    def request(self, key: _Key, query: Callable[[], PredictionQuery | None]) -> bool:
+        """Fetch this query once (a miss or a stale read); False if it is already wanted."""
+        with self._lock:
+            if key in self._requested or key in self._watched:
+                return False
+        made = query()
+        if made is None:
+            return False
+        with self._lock:
+            self._requested[key] = made
+        return True
+
+    @property
+    def wanted(self) -> int:
+        """How many queries are watched or requested."""
+        with self._lock:
+            return len(self._watched) + len(self._requested)
+
+    def seconds_until_due(self) -> float | None:
+        """How long the driver may sleep before the next cycle; None: nothing to do."""
+        now = self._clock()
+        with self._lock:
+            keys = [*self._watched, *self._requested]
+            not_before = dict(self._not_before)
+        if not keys:
+            return None
+        soonest = float("inf")
+        for key in keys:
+            found = self._cache.lookup(key)
+            due = now if found is None else now + self._cache.ttl_seconds - found.age_seconds
+            soonest = min(soonest, max(due, not_before.get(key, now)))
+        return max(0.0, soonest - now)
+
+    def cycle(self) -> Cycle:
+        """Fetch every due query, 50 per request."""
+        now = self._clock()
+        with self._lock:
+            wanted = {**self._watched, **self._requested}
+            candidates = [
+                key
+                for key in wanted
+                if key not in self._in_flight and self._not_before.get(key, now) <= now
+            ]
+        due = []
+        for key in candidates:
+            found = self._cache.lookup(key)
+            if found is None or found.stale:
+                due.append(key)
+            else:
+                self._done(key)
+        if self._store is not None and due:
+            claim = self._store.claim(due, now, self._cache.ttl_seconds, self._hold)
+            due = claim.granted
+            with self._lock:
+                self._not_before.update(claim.later)
+        with self._lock:
+            self._in_flight.update(due)
+        answered = 0
+        try:
+            for start in range(0, len(due), MAX_QUERIES_PER_REQUEST):
+                chunk = due[start : start + MAX_QUERIES_PER_REQUEST]
+                self.requests += 1
+                reply = yield PredictionBatchRequest(queries=[wanted[key] for key in chunk])
+                if isinstance(reply, PredictionBatchResponse):
+                    self._store_results(chunk, reply)
+                else:
+                    self._back_off(chunk, reply or RuntimeError("driver returned no reply"))
+                answered = start + len(chunk)
+        finally:
+            with self._lock:
+                self._in_flight.difference_update(due)
+            if self._store is not None and answered < len(due):
+                # Stopped mid-cycle: let another process take what this one will not fetch.
+                self._store.release(due[answered:])
+
+    def _store_results(self, chunk: list[_Key], reply: PredictionBatchResponse) -> None:
+        if len(reply.results) != len(chunk):
+            logger.warning(
+                "Telemetry server answered %d predictions for %d queries; caching the matches",
+                len(reply.results),
+                len(chunk),
+            )
+        answered = list(zip(chunk, reply.results, strict=False))
+        self._cache.put_many(answered)
+        for key, _ in answered:
+            self._done(key)
+
+    def _done(self, key: _Key) -> None:
+        with self._lock:
+            self._requested.pop(key, None)
+            self._not_before.pop(key, None)
+            self._failures.pop(key, None)
+
+    def _back_off(self, chunk: list[_Key], error: BaseException) -> None:
+        with self._lock:
+            failures = max(self._failures.get(key, 0) for key in chunk)
+        if self._store is not None:
+            failures = max(failures, self._store.failures(chunk))
+        decision = self._policy.decide(error, failures)
+        if decision.action is Action.RETRY:
+            delay = decision.delay
+        elif decision.action is Action.DROP:
+            delay = self._cache.ttl_seconds  # retrying soon cannot help (key refused...)
+        else:
+            delay = self._policy.backoff(failures)
+        retry_at = self._clock() + delay
+        with self._lock:
+            for key in chunk:
+                self._failures[key] = failures + 1
+                self._not_before[key] = retry_at
+        if self._store is not None:
+            self._store.failed(chunk, retry_at)
+        level = logging.WARNING if failures == 0 else logging.INFO
+        logger.log(
+            level,
+            "Could not refresh telemetry predictions (%s); cached ones are still served, "
+            "next try in %.1f s",
+            decision.reason,
+            delay,
+        )
+
+    @staticmethod
+    def _key(query: PredictionQuery) -> _Key:
+        from ._cache import cache_key
+
+        return cache_key(query)
+
+
+# -- drivers ---------------------------------------------------------------------------------------
+
+
+class RefreshThread:
+    """Runs refresh cycles on a daemon thread, sleeping until something is due."""
+
+    def __init__(
+        self,
+        refresher: PredictionRefresher,
+        fetch: Callable[[PredictionBatchRequest], PredictionBatchResponse],
+    ) -> None:
+        self._refresher = refresher
+        self._fetch = fetch
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name="mosaicstack-telemetry-predictions", daemon=True
+        )
+
+    def start(self) -> None:
+        """Start the thread."""
+        self._thread.start()
+
+    def wake(self) -> None:
+        """Look at what is due now (safe from any thread)."""
+        self._wake.set()
+
+    def stop(self, timeout: float) -> None:
+        """Stop after the request in flight, if any, waiting at most timeout seconds."""
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout)
+
+    @property
+    def alive(self) -> bool:
+        """Whether the thread is running."""
+        return self._thread.is_alive()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._drive(self._refresher.cycle())
+                sleep = self._refresher.seconds_until_due()
+            except Exception:
+                logger.exception("Telemetry prediction refresh failed; will try again")
+                sleep = 60.0
+            self._wake.wait(sleep)
+            self._wake.clear()
+
+    def _drive(self, cycle: Cycle) -> None:
+        reply: Reply | None = None
+        while not self._stop.is_set():
+            try:
+                batch = cycle.send(reply)
+            except StopIteration:
+                return
+            try:
+                reply = self._fetch(batch)
+            except Exception as exc:
+                reply = exc
+        cycle.close()
+
+
+class RefreshTask:
+    """Runs refresh cycles as an asyncio task on the loop that started it."""
+
+    def __init__(
+        self,
+        refresher: PredictionRefresher,
+        fetch: Callable[[PredictionBatchRequest], Awaitable[PredictionBatchResponse]],
+    ) -> None:
+        import asyncio  # here: thread-driver users never import asyncio
+
+        self._refresher = refresher
+        self._fetch = fetch
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Create the task."""
+        self._task = self._loop.create_task(self._run(), name="mosaicstack-telemetry-predictions")
+
+    def wake(self) -> None:
+        """Look at what is due now (safe from any thread)."""
+        with contextlib.suppress(RuntimeError):  # the loop has ended
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    async def stop(self, timeout: float) -> None:
+        """Cancel the task, letting a request in flight finish for at most timeout seconds."""
+        import asyncio
+
+        task = self._task
+        if task is None:
+            return
+        self._stopping = True
+        self._wake.set()
+        await asyncio.wait({task}, timeout=timeout)
+        if not task.done():
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    @property
+    def alive(self) -> bool:
+        """Whether the task is running."""
+        return self._task is not None and not self._task.done()
+
+    _stopping = False
+
+    async def _run(self) -> None:
+        import asyncio
+
+        while not self._stopping:
+            try:
+                await self._drive(self._refresher.cycle())
+                sleep = self._refresher.seconds_until_due()
+            except Exception:
+                logger.exception("Telemetry prediction refresh failed; will try again")
+                sleep = 60.0
+            if self._stopping:
+                return
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), sleep)
+            self._wake.clear()
+
+    async def _drive(self, cycle: Cycle) -> None:
+        reply: Reply | None = None
+        try:
+            while not self._stopping:
+                try:
+                    batch = cycle.send(reply)
+                except StopIteration:
+                    return
+                try:
+                    reply = await self._fetch(batch)
+                except Exception as exc:
+                    reply = exc
+        finally:
+            cycle.close()
