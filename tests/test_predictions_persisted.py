@@ -47,7 +47,9 @@ def config(url: str, cache_dir: Path | None, **overrides: Any) -> TelemetryConfi
 
 
 def query(key: tuple[str, str, str, str] = QUERY) -> PredictionQuery:
-    return PredictionQuery(**dict(zip(("task_type", "model", "provider", "complexity"), key)))
+    return PredictionQuery(
+        **dict(zip(("task_type", "model", "provider", "complexity"), key, strict=True))
+    )
 
 
 def estimate(client: TelemetryClient, key: tuple[str, str, str, str] = QUERY) -> Any:
@@ -172,7 +174,9 @@ def test_stale_entry_is_served_while_down_and_replaced_once_back(
     with TelemetryClient(config(proxy.url, tmp_path, prediction_cache_ttl_seconds=1.0)) as first:
         first.refresh_predictions_sync([query()])
         old = estimate(first)
-    assert old.cached and not old.stale and old.input_tokens == 112340
+    assert old.cached
+    assert not old.stale
+    assert old.input_tokens == 112340
 
     proxy.down()
     local_server.submit([event_payload(actual_input_tokens=200000) for _ in range(30)])
@@ -184,10 +188,14 @@ def test_stale_entry_is_served_while_down_and_replaced_once_back(
     client = TelemetryClient(config(proxy.url, tmp_path, prediction_cache_ttl_seconds=1.0))
     try:
         stale = estimate(client)
-        assert stale.cached and stale.stale and stale.input_tokens == old.input_tokens
-        assert stale.age_seconds is not None and stale.age_seconds >= 1.0
+        assert stale.cached
+        assert stale.stale
+        assert stale.input_tokens == old.input_tokens
+        assert stale.age_seconds is not None
+        assert stale.age_seconds >= 1.0
         served = client.get_prediction(query())
-        assert served is not None and served.prediction is not None
+        assert served is not None
+        assert served.prediction is not None
         assert served.prediction.input_tokens.median == old.input_tokens
         wait_until(lambda: "Could not refresh telemetry predictions" in caplog.text)
         # The failed refresh kept the entry.
@@ -224,7 +232,8 @@ def test_nothing_blocks_while_the_server_hangs(proxy: CountingProxy, tmp_path: P
             found = estimate(client)
             client.get_prediction(query())
         elapsed = time.perf_counter() - started
-        assert found.stale and found.input_tokens == 112340
+        assert found.stale
+        assert found.input_tokens == 112340
         assert elapsed < 2.0, f"1000 reads took {elapsed:.2f} s with the server hanging"
     finally:
         started = time.perf_counter()
