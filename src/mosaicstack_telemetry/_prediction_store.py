@@ -353,10 +353,12 @@ class PredictionStore:
             self._disabled = True
 
     def _warn_once(self, what: str, message: str) -> None:
-        if what in self._warned:
-            logger.debug("%s", message)
+        # Once per distinct problem, whichever operation (read, claim, write) ran into it.
+        if message in self._warned:
+            logger.debug("%s (%s)", message, what)
             return
-        self._warned.add(what)
+        if len(self._warned) < 32:
+            self._warned.add(message)
         logger.warning("%s; using the in-memory cache only for now", message)
 
 
