@@ -358,6 +358,9 @@ FIGURES = [
     ),
 ]
 
+# Predictions (benchmarks/bench_predictions.py: P1-P6).
+FIGURES += __import__("bench_predictions").prediction_figures(Figure)
+
 
 def _load() -> str:
     try:

@@ -30,10 +30,13 @@ _Key = tuple[str, str, str, str]
 # A miss or a stale entry looks at the file again at most this often (per query), so a hot loop
 # of lookups stays in memory while another process's refresh still shows up within a second.
 _RECHECK_SECONDS = 1.0
+_NEVER = float("-inf")
 
 
 def _value(member: object) -> str:
     # Enum .value, never str(member): str() of a str-mixin Enum differs between 3.10 and 3.11.
+    if type(member) is str:
+        return member  # the common case first: estimate() takes plain strings too
     return member.value if isinstance(member, Enum) else str(member)
 
 
@@ -82,8 +85,7 @@ class PredictionCache:
     def lookup(self, key: _Key) -> CachedPrediction | None:
         """The entry for a key with its age, stale ones included up to max_stale_seconds."""
         now = self._clock()
-        with self._lock:
-            entry = self._entries.get(key)
+        entry = self._entries.get(key)  # no lock: a dict read is atomic; writers replace entries
         if self._store is not None and (entry is None or now - entry[0] >= self._ttl):
             entry = self._reload(key, entry, now)
         if entry is None:
@@ -131,9 +133,9 @@ class PredictionCache:
     ) -> tuple[float, PredictionResponse] | None:
         """A fresher entry from the store, if another process (or run) saved one."""
         assert self._store is not None
+        if now - self._checked.get(key, _NEVER) < _RECHECK_SECONDS:
+            return entry  # looked at the file a moment ago (a lock-free read: dicts are atomic)
         with self._lock:
-            if now - self._checked.get(key, float("-inf")) < _RECHECK_SECONDS:
-                return entry
             self._checked[key] = now
         row = self._store.read(key)
         if row is None or (entry is not None and row.fetched_at <= entry[0]):

@@ -75,6 +75,9 @@ class PredictionRefresher:
 
     def request(self, key: _Key, query: Callable[[], PredictionQuery | None]) -> bool:
         """Fetch this query once (a miss or a stale read); False if it is already wanted."""
+        # Lock-free first look (dict membership is atomic): the usual answer on a hot path.
+        if key in self._requested or key in self._watched:
+            return False
         with self._lock:
             if key in self._requested or key in self._watched:
                 return False
