@@ -143,6 +143,17 @@ def test_a_second_process_reads_what_the_first_cached(
     assert proxy.prediction_queries()[QUERY] == 1
 
 
+def test_a_process_that_exits_at_once_still_leaves_the_answer_for_the_next(
+    proxy: CountingProxy, tmp_path: Path
+) -> None:
+    # estimate() (a miss), then stop() straight away: stop() completes the scheduled refresh.
+    first = child_result(start_child(proxy.url, tmp_path, [QUERY]))
+    assert first["last"] == [{"input_tokens": None, "cached": False, "stale": False}]
+    second = child_result(start_child(proxy.url, tmp_path, [QUERY]))
+    assert second["first"] == [{"input_tokens": 112340, "cached": True, "stale": False}]
+    assert proxy.prediction_queries()[QUERY] == 1
+
+
 def test_concurrent_processes_send_one_request_per_query_per_ttl(
     proxy: CountingProxy, tmp_path: Path
 ) -> None:

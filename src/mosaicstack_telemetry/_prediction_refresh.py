@@ -232,7 +232,7 @@ class RefreshThread:
         self._wake.set()
 
     def stop(self, timeout: float) -> None:
-        """Stop after the request in flight, if any, waiting at most timeout seconds."""
+        """Run a last cycle and stop, waiting at most timeout seconds (then leaving it be)."""
         self._stop.set()
         self._wake.set()
         self._thread.join(timeout)
@@ -243,19 +243,24 @@ class RefreshThread:
         return self._thread.is_alive()
 
     def _run(self) -> None:
-        while not self._stop.is_set():
+        while True:
+            stopping = self._stop.is_set()
             try:
+                # On stop, one last cycle: what a short-lived process asked for gets fetched
+                # (within stop()'s wait) and persisted for its next run.
                 self._drive(self._refresher.cycle())
                 sleep = self._refresher.seconds_until_due()
             except Exception:
                 logger.exception("Telemetry prediction refresh failed; will try again")
                 sleep = 60.0
+            if stopping:
+                return
             self._wake.wait(sleep)
             self._wake.clear()
 
     def _drive(self, cycle: Cycle) -> None:
-        reply: Reply | None = None
-        while not self._stop.is_set():
+        reply: Reply = None
+        while True:
             try:
                 batch = cycle.send(reply)
             except StopIteration:
@@ -264,7 +269,6 @@ class RefreshThread:
                 reply = self._fetch(batch)
             except Exception as exc:
                 reply = exc
-        cycle.close()
 
 
 class RefreshTask:
@@ -293,7 +297,7 @@ class RefreshTask:
             self._loop.call_soon_threadsafe(self._wake.set)
 
     async def stop(self, timeout: float) -> None:
-        """Cancel the task, letting a request in flight finish for at most timeout seconds."""
+        """Run a last cycle and stop; cancelled if that takes more than timeout seconds."""
         import asyncio
 
         task = self._task
@@ -317,23 +321,25 @@ class RefreshTask:
     async def _run(self) -> None:
         import asyncio
 
-        while not self._stopping:
+        while True:
+            stopping = self._stopping
             try:
+                # On stop, one last cycle (stop() cancels it if it outlasts its wait).
                 await self._drive(self._refresher.cycle())
                 sleep = self._refresher.seconds_until_due()
             except Exception:
                 logger.exception("Telemetry prediction refresh failed; will try again")
                 sleep = 60.0
-            if self._stopping:
+            if stopping:
                 return
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), sleep)
             self._wake.clear()
 
     async def _drive(self, cycle: Cycle) -> None:
-        reply: Reply | None = None
+        reply: Reply = None
         try:
-            while not self._stopping:
+            while True:
                 try:
                     batch = cycle.send(reply)
                 except StopIteration:
