@@ -260,3 +260,23 @@ def test_disabled_client_estimates_nothing_and_starts_nothing(tmp_path: Path) ->
     client.watch_predictions([])
     assert client._refresh_driver is None
     assert list(tmp_path.iterdir()) == []
+
+
+def test_stored_json_reads_back_equal_without_validation() -> None:
+    from mosaicstack_telemetry._prediction_rows import response_from_json
+
+    wire = _response(1000).model_dump(mode="json")
+    wire["metadata"].update(
+        last_updated="2026-11-22T02:50:00Z",
+        dimensions_matched={"task_type": "implementation", "model": None},
+        fallback_note="model dropped",
+    )
+    full = PredictionResponse.model_validate(wire)
+    for response in (full, _response(None)):
+        assert response_from_json(response.model_dump_json()) == response
+    for bad in ('{"prediction": null}', '{"prediction": 1, "metadata": {}}', "[]"):
+        with pytest.raises(ValueError, match="not a stored prediction"):
+            response_from_json(bad)
+    broken = full.model_dump_json().replace('"median":1000', '"median":"1000"')
+    with pytest.raises(ValueError, match="expected an integer"):
+        response_from_json(broken)

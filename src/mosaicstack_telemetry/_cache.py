@@ -16,9 +16,8 @@ from collections.abc import Callable, Iterable
 from enum import Enum
 from typing import TYPE_CHECKING, NamedTuple
 
-from pydantic import ValidationError
-
 from ._generated.models import PredictionQuery, PredictionResponse
+from ._prediction_rows import response_from_json
 
 if TYPE_CHECKING:
     from ._prediction_store import PredictionStore
@@ -141,8 +140,8 @@ class PredictionCache:
         if row is None or (entry is not None and row.fetched_at <= entry[0]):
             return entry
         try:
-            response = PredictionResponse.model_validate_json(row.response)
-        except ValidationError:
+            response = response_from_json(row.response)
+        except ValueError:
             logger.warning("Ignoring an unreadable prediction in %s", self._store.path)
             return entry
         loaded = (row.fetched_at, response)
