@@ -353,3 +353,30 @@ def test_refresh_failures_honour_retry_after(fault_server: Any, tmp_path: Path) 
         wait_until(lambda: estimate(client).cached)
     finally:
         client.stop()
+
+
+@pytest.mark.parametrize("ttl", [0.0, -5.0, float("nan"), float("inf")])
+def test_odd_ttls_neither_spin_nor_crash_the_refresher(proxy: CountingProxy, ttl: float) -> None:
+    client = TelemetryClient(config(proxy.url, None, prediction_cache_ttl_seconds=ttl))
+    try:
+        client.watch_predictions([query()])
+        wait_until(lambda: len(proxy.prediction_requests()) >= 1)
+        time.sleep(2.5)
+        # At most one fetch a second, whatever the TTL, and the refresher is still alive.
+        assert len(proxy.prediction_requests()) <= 4
+        assert client._refresh_driver is not None
+        assert client._refresh_driver.alive
+    finally:
+        client.stop()
+
+
+def test_watch_skips_what_is_not_a_query(
+    proxy: CountingProxy, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = TelemetryClient(config(proxy.url, None))
+    try:
+        client.watch_predictions([{"task_type": "testing"}, query()])  # type: ignore[list-item]
+        wait_until(lambda: estimate(client).cached)
+        assert "expects PredictionQuery items, got dict" in caplog.text
+    finally:
+        client.stop()

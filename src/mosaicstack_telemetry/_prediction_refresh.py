@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sys
 import threading
 from collections.abc import Awaitable, Callable, Generator
 from typing import TYPE_CHECKING
 
-from ._cache import PredictionCache, _Key
+from ._cache import CachedPrediction, PredictionCache, _Key
 from ._generated.models import PredictionBatchRequest, PredictionBatchResponse, PredictionQuery
 from ._retry import Action, RetryPolicy
 
@@ -32,6 +33,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger("mosaicstack_telemetry")
 
 MAX_QUERIES_PER_REQUEST = 50
+# Whatever the TTL (0, negative, NaN), a query is fetched at most once a second; and a driver
+# never sleeps longer than an hour at a time (an infinite TTL must not reach Event.wait()).
+MIN_REFRESH_SECONDS = 1.0
+MAX_SLEEP_SECONDS = 3600.0
 
 Reply = PredictionBatchResponse | BaseException | None
 Cycle = Generator[PredictionBatchRequest, Reply, None]
@@ -65,13 +70,22 @@ class PredictionRefresher:
         self._not_before: dict[_Key, float] = {}  # backing off, or another process holds it
         self._failures: dict[_Key, int] = {}
         self._in_flight: set[_Key] = set()
-        self.requests = 0  # prediction requests sent (for tests and the CLI)
+        self._pid = os.getpid()
+        ttl = cache.ttl_seconds
+        self._fresh_for = ttl if ttl >= MIN_REFRESH_SECONDS else MIN_REFRESH_SECONDS
+        self.requests = 0  # prediction requests sent
 
     def watch(self, queries: list[PredictionQuery]) -> None:
-        """Keep these queries fresh from now on."""
+        """Keep these queries fresh from now on; anything but a PredictionQuery is skipped."""
         with self._lock:
             for query in queries:
-                self._watched[self._key(query)] = query
+                if isinstance(query, PredictionQuery):
+                    self._watched[self._key(query)] = query
+                else:
+                    logger.warning(
+                        "watch_predictions() expects PredictionQuery items, got %s; skipped",
+                        type(query).__name__,
+                    )
 
     def request(self, key: _Key, query: Callable[[], PredictionQuery | None]) -> bool:
         """Fetch this query once (a miss or a stale read); False if it is already wanted."""
@@ -105,13 +119,20 @@ class PredictionRefresher:
         soonest = float("inf")
         for key in keys:
             found = self._cache.lookup(key)
-            due = now if found is None else now + self._cache.ttl_seconds - found.age_seconds
+            due = now if found is None else now + self._fresh_for - found.age_seconds
             soonest = min(soonest, max(due, not_before.get(key, now)))
-        return max(0.0, soonest - now)
+        return min(max(0.0, soonest - now), MAX_SLEEP_SECONDS)
+
+    def _due(self, found: CachedPrediction | None) -> bool:
+        return found is None or (found.stale and found.age_seconds >= MIN_REFRESH_SECONDS)
 
     def cycle(self) -> Cycle:
         """Fetch every due query, 50 per request."""
         now = self._clock()
+        if os.getpid() != self._pid:
+            # A fork() child: the parent's requests in flight are not this process's.
+            self._pid = os.getpid()
+            self._in_flight.clear()
         with self._lock:
             wanted = {**self._watched, **self._requested}
             candidates = [
@@ -122,12 +143,12 @@ class PredictionRefresher:
         due = []
         for key in candidates:
             found = self._cache.lookup(key)
-            if found is None or found.stale:
+            if self._due(found):
                 due.append(key)
-            else:
+            elif found is not None and not found.stale:
                 self._done(key)
         if self._store is not None and due:
-            claim = self._store.claim(due, now, self._cache.ttl_seconds, self._hold)
+            claim = self._store.claim(due, now, self._fresh_for, self._hold)
             due = claim.granted
             with self._lock:
                 self._not_before.update(claim.later)
