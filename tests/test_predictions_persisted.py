@@ -260,6 +260,8 @@ def test_nothing_blocks_the_event_loop_while_the_server_hangs(
     before = len(proxy.bodies)
     options = {"prediction_cache_ttl_seconds": 0.5, "request_timeout_seconds": 2.0}
 
+    names: set[str] = set()
+
     async def main() -> float:
         client = TelemetryClient(config(proxy.url, tmp_path, **options))
         await client.start_async()
@@ -267,6 +269,7 @@ def test_nothing_blocks_the_event_loop_while_the_server_hangs(
             assert estimate(client).stale
             while len(proxy.bodies) == before:
                 await asyncio.sleep(0.05)
+            names.update(t.name for t in threading.enumerate())
             started = time.perf_counter()
             for _ in range(100):
                 assert estimate(client).input_tokens == 112340
@@ -275,10 +278,10 @@ def test_nothing_blocks_the_event_loop_while_the_server_hangs(
         finally:
             await asyncio.wait_for(client.stop_async(), timeout=2.0 + 5.0)
 
-    names = {t.name for t in threading.enumerate()}
     assert asyncio.run(asyncio.wait_for(main(), timeout=60)) < 2.0
-    # The asyncio driver refreshed: no prediction thread was started.
+    # The asyncio task is the one stuck at the server: no prediction thread was started.
     assert "mosaicstack-telemetry-predictions" not in names
+    assert names
 
 
 async def test_watch_with_start_async_refreshes_on_the_event_loop(

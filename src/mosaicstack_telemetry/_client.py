@@ -356,8 +356,14 @@ class TelemetryClient:
     def _prediction_store(config: TelemetryConfig) -> PredictionStore | None:
         if not (config.enabled and config.persists_predictions):
             return None
-        directory = config.prediction_cache_dir or default_cache_dir()
-        return PredictionStore(store_path(directory, config.server_url, config.instance_id))
+        try:
+            directory = config.prediction_cache_dir or default_cache_dir()
+            path = store_path(directory, config.server_url, config.instance_id)
+            return PredictionStore(path)
+        except (ImportError, RuntimeError, OSError, ValueError) as exc:
+            # A Python built without sqlite3, or no home directory to put the cache in.
+            logger.warning("Predictions cannot be persisted (%s); keeping them in memory", exc)
+            return None
 
     def refresh_predictions_sync(self, queries: list[PredictionQuery]) -> None:
         """Fetch predictions (POST /v1/predictions/batch) into the cache; no-op for no queries."""
