@@ -280,3 +280,27 @@ def test_stored_json_reads_back_equal_without_validation() -> None:
     broken = full.model_dump_json().replace('"median":1000', '"median":"1000"')
     with pytest.raises(ValueError, match="expected an integer"):
         response_from_json(broken)
+
+
+def test_without_sqlite3_predictions_stay_in_memory(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "sqlite3", None)  # as in a Python built without it
+    config = TelemetryConfig(
+        server_url="http://127.0.0.1:9",
+        api_key=API_KEY,
+        instance_id=INSTANCE_ID,
+        prediction_cache_dir=str(tmp_path),
+    )
+    client = TelemetryClient(config)
+    assert "Predictions cannot be persisted" in caplog.text
+    client._cache.put_many([(KEY, _response())])
+    assert (
+        client.estimate(
+            task_type=KEY[0], model=KEY[1], provider=KEY[2], complexity=KEY[3]
+        ).input_tokens
+        == 1000
+    )
+    assert list(tmp_path.iterdir()) == []
