@@ -30,6 +30,7 @@ _Key = tuple[str, str, str, str]
 # of lookups stays in memory while another process's refresh still shows up within a second.
 _RECHECK_SECONDS = 1.0
 _NEVER = float("-inf")
+_MAX_CHECKED = 4096
 
 
 def _value(member: object) -> str:
@@ -135,6 +136,8 @@ class PredictionCache:
         if now - self._checked.get(key, _NEVER) < _RECHECK_SECONDS:
             return entry  # looked at the file a moment ago (a lock-free read: dicts are atomic)
         with self._lock:
+            if len(self._checked) >= _MAX_CHECKED:
+                self._checked.clear()  # many distinct queries: forgetting only costs a read
             self._checked[key] = now
         row = self._store.read(key)
         if row is None or (entry is not None and row.fetched_at <= entry[0]):
