@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -36,10 +37,12 @@ from ._prediction_refresh import (
     RefreshTask,
     RefreshThread,
 )
-from ._prediction_store import PredictionStore, default_cache_dir, store_path
 from ._queue import EventQueue
 from ._retry import RetryPolicy
 from ._worker import AsyncWorker, ThreadWorker, run_steps
+
+if TYPE_CHECKING:
+    from ._prediction_store import PredictionStore
 
 logger = logging.getLogger("mosaicstack_telemetry")
 
@@ -356,6 +359,9 @@ class TelemetryClient:
     def _prediction_store(config: TelemetryConfig) -> PredictionStore | None:
         if not (config.enabled and config.persists_predictions):
             return None
+        # Imported here: clients that do not persist predictions never load it.
+        from ._prediction_store import PredictionStore, default_cache_dir, store_path
+
         try:
             directory = config.prediction_cache_dir or default_cache_dir()
             path = store_path(directory, config.server_url, config.instance_id)
