@@ -304,3 +304,11 @@ def test_without_sqlite3_predictions_stay_in_memory(
         == 1000
     )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_estimate_is_importable_but_not_in_the_reference_list() -> None:
+    import mosaicstack_telemetry
+    from mosaicstack_telemetry._estimate import Estimate as Defined
+
+    assert mosaicstack_telemetry.Estimate is Defined
+    assert "Estimate" not in mosaicstack_telemetry.__all__
