@@ -198,10 +198,10 @@ class PredictionRefresher:
         decision = self._policy.decide(error, failures)
         if decision.action is Action.RETRY:
             delay = decision.delay
-        elif decision.action is Action.DROP:
-            delay = self._cache.ttl_seconds  # retrying soon cannot help (key refused...)
-        else:
-            delay = self._policy.backoff(failures)
+        elif decision.action is Action.KEEP:  # another 4xx, an unexpected error
+            delay = decision.delay or self._policy.backoff(failures)
+        else:  # DROP (key refused, request refused...): retrying soon cannot help
+            delay = self._fresh_for
         retry_at = self._clock() + delay
         with self._lock:
             for key in chunk:
