@@ -312,3 +312,17 @@ def test_estimate_is_importable_but_not_in_the_reference_list() -> None:
 
     assert mosaicstack_telemetry.Estimate is Defined
     assert "Estimate" not in mosaicstack_telemetry.__all__
+
+
+def test_a_file_without_the_table_yet_reads_as_empty_quietly(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import sqlite3
+
+    path = tmp_path / "p.sqlite3"
+    sqlite3.connect(path).close()  # created by another process a moment ago, no table yet
+    store = PredictionStore(path)
+    assert store.read(KEY) is None
+    assert caplog.records == []
+    store.save([(KEY, "{}")], fetched_at=1.0, keep=10.0)
+    assert store.read(KEY) is not None

@@ -275,11 +275,15 @@ class PredictionStore:
                     return None
                 self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
                 conn = self._connect(_WRITE_BUSY_MS)
+                try:
+                    # WAL: readers never wait for a writer; NORMAL: no fsync per commit.
+                    conn.execute("PRAGMA journal_mode=WAL")
+                    conn.execute("PRAGMA synchronous=NORMAL")
+                    conn.execute(_SCHEMA)
+                except BaseException:
+                    conn.close()
+                    raise
                 self._writer = _Connection(conn, self._generation)
-                # WAL: readers never wait for a writer; NORMAL: no fsync per commit (a cache).
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute("PRAGMA synchronous=NORMAL")
-                conn.execute(_SCHEMA)
             conn = self._writer.conn
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -328,6 +332,8 @@ class PredictionStore:
             # "file is not a database" or "database disk image is malformed".
             if type(exc) is self._sqlite.DatabaseError:
                 self._replace_corrupt(exc)
+            elif "no such table" in str(exc):
+                pass  # read as another process creates the file: nothing stored yet
             else:
                 self._warn_once(what, f"Prediction cache {self.path} unavailable ({exc})")
         except (OSError, self._sqlite.Error) as exc:
