@@ -383,3 +383,26 @@ def test_watch_skips_what_is_not_a_query(
         assert "expects PredictionQuery items, got dict" in caplog.text
     finally:
         client.stop()
+
+
+def test_llm_task_estimates_come_from_the_persisted_cache(
+    proxy: CountingProxy, local_server: LocalServer, tmp_path: Path
+) -> None:
+    from tests import llm_recordings as rec
+    from tests.llm_helpers import delivered
+
+    key = ("implementation", rec.CLAUDE, "anthropic", "medium")
+    (answer,) = local_server.predict(query_payload(model=rec.CLAUDE))
+    with TelemetryClient(config(proxy.url, tmp_path)) as earlier_run:
+        earlier_run.refresh_predictions_sync([query(key)])
+    asked = len(proxy.prediction_requests())
+
+    # A new process's first task: the estimate comes from the file, nothing is asked.
+    client = TelemetryClient(config(proxy.url, tmp_path))
+    client.start()
+    with client.llm_task(task_type="implementation", complexity="medium") as task:
+        task.record(rec.anthropic_message({"input_tokens": 100, "output_tokens": 50}))
+    (event,) = [e for e in delivered(client, local_server) if e["model"] == rec.CLAUDE][-1:]
+    assert event["estimated_input_tokens"] == answer["prediction"]["input_tokens"]["median"]
+    assert event["estimated_cost_usd_micros"] == answer["prediction"]["cost_usd_micros"]["median"]
+    assert len(proxy.prediction_requests()) == asked
