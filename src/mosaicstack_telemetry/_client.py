@@ -348,17 +348,19 @@ class TelemetryClient:
     def _fetch_predictions(self, batch: PredictionBatchRequest) -> PredictionBatchResponse:
         return endpoints.get_predictions_batch(self._sync_http(), batch)
 
-    def _stop_refresh_thread(self) -> None:
+    def _stop_refresh_thread(self, deadline: float | None = None) -> None:
         with self._lock:
             driver = self._refresh_driver
             if not isinstance(driver, RefreshThread):
                 return
             self._refresh_driver = None
         # A refresh in flight finishes (bounded by the request timeout) so the next run has it.
-        driver.stop(timeout=self._refresh_wait())
+        driver.stop(timeout=self._refresh_wait(deadline))
 
-    def _refresh_wait(self) -> float:
-        return _finite(self._config.request_timeout_seconds, 10.0) + 1.0
+    def _refresh_wait(self, deadline: float | None = None) -> float:
+        """How long stop() waits for the refresher's last cycle (monotonic deadline: sooner)."""
+        wait = _finite(self._config.request_timeout_seconds, 10.0) + 1.0
+        return wait if deadline is None else max(0.0, min(wait, deadline - time.monotonic()))
 
     def _claim_seconds(self) -> float:
         # Long enough to cover one request, so no other process fetches the same query meanwhile.
