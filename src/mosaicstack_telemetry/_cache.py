@@ -123,6 +123,10 @@ class PredictionCache:
         if self._store is not None:
             self._store.clear()
 
+    def reset_after_fork(self) -> None:
+        """In a fork child: a fresh lock (a parent thread may have held it at the fork)."""
+        self._lock = threading.Lock()
+
     @property
     def size(self) -> int:
         """Number of entries, including possibly expired ones."""

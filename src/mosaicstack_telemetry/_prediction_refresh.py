@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import sys
 import threading
 from collections.abc import Awaitable, Callable, Generator
@@ -70,7 +69,6 @@ class PredictionRefresher:
         self._not_before: dict[_Key, float] = {}  # backing off, or another process holds it
         self._failures: dict[_Key, int] = {}
         self._in_flight: set[_Key] = set()
-        self._pid = os.getpid()
         ttl = cache.ttl_seconds
         self._fresh_for = ttl if ttl >= MIN_REFRESH_SECONDS else MIN_REFRESH_SECONDS
         self.requests = 0  # prediction requests sent
@@ -102,6 +100,11 @@ class PredictionRefresher:
             self._requested[key] = made
         return True
 
+    def reset_after_fork(self) -> None:
+        """In a fork child: a fresh lock, and the parent's requests in flight forgotten."""
+        self._lock = threading.Lock()
+        self._in_flight.clear()
+
     @property
     def wanted(self) -> int:
         """How many queries are watched or requested."""
@@ -129,10 +132,6 @@ class PredictionRefresher:
     def cycle(self) -> Cycle:
         """Fetch every due query, 50 per request."""
         now = self._clock()
-        if os.getpid() != self._pid:
-            # A fork() child: the parent's requests in flight are not this process's.
-            self._pid = os.getpid()
-            self._in_flight.clear()
         with self._lock:
             wanted = {**self._watched, **self._requested}
             candidates = [
@@ -264,6 +263,12 @@ class RefreshThread:
         return self._thread.is_alive()
 
     def _run(self) -> None:
+        from ._forksafety import warm_up
+
+        try:
+            warm_up()  # as the event submitter does: never half done when the host forks
+        except Exception:
+            logger.exception("Telemetry prediction refresher could not prepare its first request")
         while True:
             stopping = self._stop.is_set()
             try:

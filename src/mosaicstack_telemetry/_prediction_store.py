@@ -246,6 +246,13 @@ class PredictionStore:
         """Delete every stored prediction."""
         self._write("write", lambda conn: conn.execute("DELETE FROM predictions"))
 
+    def reset_after_fork(self) -> None:
+        """In a fork child: fresh locks; the parent's connections are dropped, never closed."""
+        self._read_lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._reader = self._writer = None
+        self._pid = os.getpid()
+
     def close(self) -> None:
         """Close both connections (they reopen on next use)."""
         with self._read_lock:
