@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import subprocess
 import sys
 import threading
@@ -406,3 +407,57 @@ def test_llm_task_estimates_come_from_the_persisted_cache(
     assert event["estimated_input_tokens"] == answer["prediction"]["input_tokens"]["median"]
     assert event["estimated_cost_usd_micros"] == answer["prediction"]["cost_usd_micros"]["median"]
     assert len(proxy.prediction_requests()) == asked
+
+
+FORK = r"""
+import json, os, sys, time
+import mosaicstack_telemetry as mt
+
+opts = json.loads(sys.argv[1])
+config = mt.TelemetryConfig(
+    server_url=opts["url"], api_key=opts["api_key"], instance_id=opts["instance_id"],
+    prediction_cache_dir=opts["cache_dir"], submit_interval_seconds=3600.0, max_retries=0,
+)
+dims = dict(task_type="testing", model="fork-model", provider="openai", complexity="low")
+client = mt.TelemetryClient(config)
+client.start()
+client.watch_predictions([mt.PredictionQuery(**dims)])
+deadline = time.monotonic() + 30
+while not client.estimate(**dims).cached:
+    assert time.monotonic() < deadline
+    time.sleep(0.02)
+pid = os.fork()
+if pid == 0:
+    # The parent's refresher thread did not follow; reads and a new refresh still work.
+    ok = client.estimate(**dims).cached
+    other = dict(dims, model="fork-child-model")
+    client.estimate(**other)
+    deadline = time.monotonic() + 30
+    while not client.estimate(**other).cached and time.monotonic() < deadline:
+        time.sleep(0.02)
+    ok = ok and client.estimate(**other).cached
+    client.stop()
+    os._exit(0 if ok else 3)
+_, status = os.waitpid(pid, 0)
+client.stop()
+print(os.waitstatus_to_exitcode(status))
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
+def test_a_fork_child_reads_and_refreshes_predictions(proxy: CountingProxy, tmp_path: Path) -> None:
+    opts = {
+        "url": proxy.url,
+        "api_key": API_KEY,
+        "instance_id": INSTANCE_ID,
+        "cache_dir": str(tmp_path),
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", FORK, json.dumps(opts)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert out.stdout.strip() == "0", out.stderr
+    assert proxy.prediction_queries()[("testing", "fork-child-model", "openai", "low")] == 1
