@@ -16,6 +16,9 @@ help:
 	@echo "make test             the test suite"
 	@echo "make check            all of the above (what CI runs)"
 	@echo "make build|build-dev|publish|publish-dev  package and release (docs/release.md)"
+	@echo "make pack-npm|pack-npm-dev|publish-npm|publish-npm-dev  the same for ts/ (npm)"
+	@echo "make check-version    fail unless ts/ has the version of src/.../_version.py"
+	@echo "make sync-version     write src/.../_version.py's version into ts/package*.json"
 	@echo "make serve            run the local Telemetry API v1 server (SERVE_ARGS='--port 8080 ...')"
 	@echo "make bench            speed and memory figures against their budgets (docs/performance.md)"
 
@@ -67,6 +70,31 @@ publish: $(STAMP)
 
 publish-dev: $(STAMP)
 	$(PY) scripts/publish.py publish --dev
+
+# The npm package (ts/) carries the same version, checked by `make check` (check-version).
+# scripts/publish_npm.py uses the standard library only, so these run with the system Python and
+# need no virtualenv (the pipeline runs them in a node image). publish-npm reads NPM_REGISTRY_URL
+# and NPM_TOKEN; NPM_PUBLISH_ARGS='--dist-dir DIR' puts the tarball elsewhere than dist/.
+NPM_PUBLISH_ARGS ?=
+.PHONY: check-version sync-version pack-npm pack-npm-dev publish-npm publish-npm-dev
+
+check-version:
+	$(PYTHON) scripts/publish_npm.py check-version
+
+sync-version:
+	$(PYTHON) scripts/publish_npm.py sync-version
+
+pack-npm:
+	$(PYTHON) scripts/publish_npm.py pack $(NPM_PUBLISH_ARGS)
+
+pack-npm-dev:
+	$(PYTHON) scripts/publish_npm.py pack --dev $(NPM_PUBLISH_ARGS)
+
+publish-npm:
+	$(PYTHON) scripts/publish_npm.py publish $(NPM_PUBLISH_ARGS)
+
+publish-npm-dev:
+	$(PYTHON) scripts/publish_npm.py publish --dev $(NPM_PUBLISH_ARGS)
 
 # --- Local server ---------------------------------------------------------------------------
 SERVE_ARGS ?=
