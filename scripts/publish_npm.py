@@ -46,9 +46,14 @@ from _release import (
 
 NAME = "@mosaicstack/telemetry-client"
 PACKAGE_DIR = ROOT / "ts"
+VERSION_MODULE = Path("src", "version.ts")  # `export const VERSION = 'X.Y.Z'`, in the User-Agent
 TOKEN_VAR = "NPM_TOKEN"
 TIMEOUT = 30
 _SEMVER = re.compile(r"\d+\.\d+\.\d+")
+# The constant in version.ts, and in the version.js and version.d.ts that tsc makes of it.
+_VERSION_CONST = re.compile(
+    r"""(export (?:declare )?const VERSION(?:: string)? = )(['"])([^'"]*)\2"""
+)
 
 
 def _relative(path: Path) -> str:
@@ -90,7 +95,23 @@ def _version_fields(package_dir: Path) -> list[tuple[str, str | None]]:
         root = lock.get("packages", {}).get("", {})
         fields.append(("package-lock.json", lock.get("version")))
         fields.append(('package-lock.json packages[""]', root.get("version")))
+    module = package_dir / VERSION_MODULE
+    if module.exists():
+        match = _VERSION_CONST.search(module.read_text(encoding="utf-8"))
+        fields.append((str(VERSION_MODULE), match.group(3) if match else None))
     return fields
+
+
+def _stamp_constant(path: Path, old: str, new: str) -> None:
+    """Rewrite the VERSION constant in path from old to new."""
+    text = path.read_text(encoding="utf-8")
+    match = _VERSION_CONST.search(text)
+    if match is None or match.group(3) != old:
+        found = match.group(3) if match else "no VERSION constant"
+        raise PublishError(f"{path.name} has {found}, expected {old}")
+    quote = match.group(2)
+    stamped = text[: match.start()] + f"{match.group(1)}{quote}{new}{quote}" + text[match.end() :]
+    path.write_text(stamped, encoding="utf-8")
 
 
 def check_version(package_dir: Path) -> str:
@@ -123,6 +144,12 @@ def sync_version(package_dir: Path) -> str:
         lock["version"] = version
         lock.setdefault("packages", {}).setdefault("", {})["version"] = version
         _write_json(lock_path, lock)
+    module = package_dir / VERSION_MODULE
+    if module.exists():
+        match = _VERSION_CONST.search(module.read_text(encoding="utf-8"))
+        if match is None:
+            raise PublishError(f"no `export const VERSION = '...'` in {_relative(module)}", 2)
+        _stamp_constant(module, match.group(3), version)
     return version
 
 
@@ -189,6 +216,9 @@ def pack(package_dir: Path, dist_dir: Path, stamp: str | None) -> tuple[str, Pat
         # The stamp goes into the packed copy only: the working tree keeps X.Y.Z.
         manifest["version"] = version
         _write_json(package / "package.json", manifest)
+        for name in ("version.js", "version.d.ts"):
+            for path in package.rglob(name):
+                _stamp_constant(path, committed, version)
         for old in dist_dir.glob("mosaicstack-telemetry-client-*.tgz"):
             old.unlink()
         cmd = ["npm", "pack", str(package), "--ignore-scripts", "--pack-destination", str(dist_dir)]
