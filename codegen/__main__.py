@@ -113,7 +113,15 @@ def main(argv: list[str] | None = None) -> int:
     except subprocess.CalledProcessError:
         print("codegen check: the generated modules do not import.", file=sys.stderr)
         return 1
-    print("codegen check: generated code matches the spec and imports cleanly.")
+    for target in TARGETS:
+        if target.verify is None:
+            continue
+        try:
+            target.verify()
+        except (subprocess.CalledProcessError, FileNotFoundError) as exc:
+            print(f"codegen check: the generated {target.name} code does not check: {exc}", file=sys.stderr)
+            return 1
+    print("codegen check: generated code matches the spec, imports and type-checks cleanly.")
     return 0
 
 
