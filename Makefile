@@ -22,8 +22,8 @@ help:
 	@echo "make check            all of the above (what CI runs)"
 	@echo "make build|build-dev|publish|publish-dev  package and release (docs/release.md)"
 	@echo "make pack-npm|pack-npm-dev|publish-npm|publish-npm-dev  the same for ts/ (npm)"
-	@echo "make check-version    fail unless ts/ has the version of src/.../_version.py"
-	@echo "make sync-version     write src/.../_version.py's version into ts/package*.json"
+	@echo "make check-version    fail unless ts/ carries the version of src/mosaicstack_telemetry/_version.py"
+	@echo "make sync-version     write that version into ts/package.json, package-lock.json, src/version.ts"
 	@echo "make serve            run the local Telemetry API v1 server (SERVE_ARGS='--port 8080 ...')"
 	@echo "make bench            speed and memory figures against their budgets (docs/performance.md)"
 
@@ -55,7 +55,7 @@ typecheck: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest
 
-check: check-generated lint typecheck test ts-check ts-test
+check: check-generated check-version lint typecheck test ts-check ts-test
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
