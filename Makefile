@@ -23,7 +23,7 @@ help:
 	@echo "make check            all of the above (what CI runs)"
 	@echo "make build|build-dev|publish|publish-dev  package and release (docs/release.md)"
 	@echo "make pack-npm|pack-npm-dev|publish-npm|publish-npm-dev  the same for ts/ (npm)"
-	@echo "make sync-version     write that version into ts/package.json, package-lock.json, src/version.ts"
+	@echo "make sync-version     write _version.py's version into ts/package.json, package-lock.json, src/version.ts"
 	@echo "make serve            run the local Telemetry API v1 server (SERVE_ARGS='--port 8080 ...')"
 	@echo "make bench            speed and memory figures against their budgets (docs/performance.md)"
 
