@@ -150,5 +150,5 @@ demo: $(STAMP)
 # prints each figure (median of 5 runs) next to its budget and exits 0 whatever the figures.
 .PHONY: bench
 
-bench: $(STAMP)
+bench: $(STAMP) ts-build
 	$(PY) benchmarks/run.py

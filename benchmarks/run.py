@@ -27,6 +27,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from ts_figures import ts_figures
+
 from mosaicstack_telemetry import (
     Complexity,
     EventBuilder,
@@ -357,6 +359,9 @@ FIGURES = [
         "{:,.0f}",
     ),
 ]
+
+
+FIGURES += ts_figures(Figure, BenchError)  # the TypeScript client (ts/), benchmarks/ts_bench.mjs
 
 
 def _load() -> str:
