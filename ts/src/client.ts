@@ -7,7 +7,7 @@ import { PredictionCache } from './cache.js';
 import { MAX_BATCH_SIZE, resolveConfig, validateConfig } from './config.js';
 import type { ResolvedConfig, TelemetryClientOptions } from './config.js';
 import { Delivery, emptyStats } from './delivery.js';
-import type { DeliveryStats, Reporter } from './delivery.js';
+import type { DeliveryStats, FlushResult, Reporter } from './delivery.js';
 import { TelemetryError, ValidationError } from './errors.js';
 import { SUBMIT_EVENTS_BATCH_PATH, getPredictionsBatch, submitEventsBatch } from './generated/endpoints.js';
 import type { RequestOptions } from './generated/endpoints.js';
@@ -26,14 +26,6 @@ export interface ShutdownOptions {
   timeoutMs?: number;
 }
 
-/** What a `flush()` did. */
-export interface FlushResult {
-  /** Events the server accepted (or already had) during this flush. */
-  delivered: number;
-  /** Events still queued afterwards (to be retried by a later cycle). */
-  queued: number;
-}
-
 const now = (): number => performance.now();
 
 /** Queues events, submits them in the background, and caches predictions. */
@@ -50,6 +42,7 @@ export class TelemetryClient {
   readonly #delivery: Delivery;
   readonly #worker: Worker;
   readonly #reporter: Reporter;
+  #stopping: Promise<void> | null = null;
   readonly #exitHook = (): void => {
     // The event loop emptied while started: deliver what is queued, as stop() would.
     void this.stop();
@@ -85,7 +78,8 @@ export class TelemetryClient {
         targetUrl: config.serverUrl + SUBMIT_EVENTS_BATCH_PATH,
         requestTimeoutMs: config.requestTimeoutMs,
         dryRun: config.dryRun,
-        now,
+        maxEventAgeMs: config.maxEventAgeMs,
+        clock: now,
         reporter: this.#reporter,
       },
     );
@@ -130,7 +124,8 @@ export class TelemetryClient {
 
   /** Start background submission every submitIntervalMs; no-op if disabled or running. */
   start(): void {
-    if (!this.#config.enabled || this.#worker.running) return;
+    if (!this.#config.enabled || this.#worker.isActive) return;
+    this.#delivery.resume();
     this.#worker.start();
     const worker = this.#worker;
     this.#queue.onThreshold = () => worker.wake();
@@ -140,39 +135,46 @@ export class TelemetryClient {
   }
 
   /**
-   * Stop background submission after a final flush bounded by shutdownTimeoutMs (or
-   * `timeoutMs`); resolves when done. Safe to call if not started; never rejects.
+   * Stop background submission after a final flush that honours Retry-After and backoff and
+   * ends within shutdownTimeoutMs (or `timeoutMs`); what is left stays queued, and a warning
+   * says how many events remain. Safe to call if not started (does nothing); a second call
+   * while one is running waits for the same stop. Never rejects.
    */
-  async stop(options: ShutdownOptions = {}): Promise<void> {
-    if (!this.#worker.running) return;
-    this.#worker.halt();
+  stop(options: ShutdownOptions = {}): Promise<void> {
+    if (this.#stopping !== null) return this.#stopping;
+    if (!this.#worker.isActive) return Promise.resolve();
+    this.#stopping = this.#stop(options).finally(() => {
+      this.#stopping = null;
+    });
+    return this.#stopping;
+  }
+
+  async #stop(options: ShutdownOptions): Promise<void> {
+    const deadline = this.#deadline(options.timeoutMs);
     this.#queue.onThreshold = null;
     process.removeListener('beforeExit', this.#exitHook);
-    await this.#flushBy(options.timeoutMs);
-    const left = this.#queue.size;
-    if (left > 0) {
-      this.#reporter.warn(`${left} telemetry events are still queued and were not delivered`);
+    this.#delivery.stopBy(deadline);
+    try {
+      await this.#worker.stop(deadline);
+    } catch (error) {
+      this.#reporter.severe(`Telemetry stop failed: ${describe(error)}`);
     }
+    const left = this.#queue.size;
+    if (left > 0) this.#reporter.warn(`${left} telemetry events are still queued and were not delivered`);
   }
 
   /**
-   * Deliver what is queued now, within shutdownTimeoutMs (or `timeoutMs`), honouring Retry-After
-   * and backoff; resolves with what was delivered and what is still queued. Never rejects.
+   * Deliver what is queued now (at most the queue's size at the call) within shutdownTimeoutMs
+   * (or `timeoutMs`), honouring Retry-After and backoff, whether or not start() was called.
+   * Resolves with the events delivered, dropped and still queued. Never rejects.
    */
   async flush(options: ShutdownOptions = {}): Promise<FlushResult> {
-    if (!this.#config.enabled) return { delivered: 0, queued: this.#queue.size };
-    const before = this.#stats.delivered;
-    await this.#flushBy(options.timeoutMs);
-    return { delivered: this.#stats.delivered - before, queued: this.#queue.size };
+    if (!this.#config.enabled) return { delivered: 0, dropped: 0, queued: this.#queue.size };
+    return this.#worker.flush(this.#deadline(options.timeoutMs), this.#queue.size);
   }
 
-  async #flushBy(timeoutMs: number | undefined): Promise<void> {
-    const budget = Math.max(0, timeoutMs ?? this.#config.shutdownTimeoutMs);
-    try {
-      await this.#worker.flushBy(now() + budget);
-    } catch (error) {
-      this.#reporter.severe(`Telemetry flush failed: ${describe(error)}`);
-    }
+  #deadline(timeoutMs: number | undefined): number {
+    return now() + Math.max(0, timeoutMs ?? this.#config.shutdownTimeoutMs);
   }
 
   /** Number of events currently in the in-memory queue. */
@@ -182,7 +184,7 @@ export class TelemetryClient {
 
   /** Whether background submission is active (between start() and stop()). */
   get isRunning(): boolean {
-    return this.#worker.running;
+    return this.#worker.isActive;
   }
 
   /** A snapshot of delivery counters (delivered, rejected, dropped, evicted, ...). */

@@ -36,6 +36,8 @@ export interface TelemetryClientOptions {
   maxRetries?: number;
   /** Deadline of `stop()` and `flush()`, ms (default 10000). */
   shutdownTimeoutMs?: number;
+  /** Drop events older than this (by their timestamp) instead of sending them (default: never). */
+  maxEventAgeMs?: number | null;
   /** User-Agent header (default `mosaicstack-telemetry-typescript/<version>`). */
   userAgent?: string;
   /** Called with every error the SDK catches; never lets one reach your code. */
@@ -58,6 +60,7 @@ export interface ResolvedConfig {
   dryRun: boolean;
   maxRetries: number;
   shutdownTimeoutMs: number;
+  maxEventAgeMs: number | null;
   userAgent: string;
   onError: ((error: Error) => void) | undefined;
   logger: Logger;
@@ -116,6 +119,7 @@ export function resolveConfig(options: TelemetryClientOptions = {}): ResolvedCon
     dryRun: options.dryRun ?? DEFAULTS.dryRun,
     maxRetries: options.maxRetries ?? DEFAULTS.maxRetries,
     shutdownTimeoutMs: options.shutdownTimeoutMs ?? DEFAULTS.shutdownTimeoutMs,
+    maxEventAgeMs: options.maxEventAgeMs ?? null,
     userAgent: options.userAgent ?? DEFAULTS.userAgent,
     onError: options.onError,
     logger: options.logger ?? consoleLogger,

@@ -4,7 +4,7 @@
  */
 
 export { TelemetryClient, MAX_QUERIES_PER_REQUEST } from './client.js';
-export type { FlushResult, ShutdownOptions } from './client.js';
+export type { ShutdownOptions } from './client.js';
 export { DEFAULTS, MAX_BATCH_SIZE, resolveConfig, validateConfig } from './config.js';
 export type { Logger, ResolvedConfig, TelemetryClientOptions } from './config.js';
 export { EventBuilder, isBuilt } from './builder.js';
@@ -12,10 +12,12 @@ export type { EventInput } from './builder.js';
 export { ApiError, DeadlineError, TelemetryError, ValidationError, parseRetryAfter } from './errors.js';
 export { EventQueue } from './queue.js';
 export { PredictionCache, cacheKey } from './cache.js';
-export { Action, DROP_STATUSES, RetryPolicy, isConnectionError, isTimeoutError } from './retry.js';
+export { Action, DROP_STATUSES, ISOLATE_STATUSES, RetryPolicy, isConnectionError, isTimeoutError } from './retry.js';
 export type { Decision, RetryPolicyOptions } from './retry.js';
-export { Delivery, emptyStats } from './delivery.js';
-export type { Budget, DeliveryOptions, DeliveryStats, Reply, Reporter, SendStep, Step, Steps, WaitStep } from './delivery.js';
+export { Delivery, REFUSALS_BEFORE_DROP, emptyStats } from './delivery.js';
+export type {
+  DeliveryOptions, DeliveryStats, FlushResult, Reply, Reporter, SendStep, Step, Steps, WaitStep,
+} from './delivery.js';
 export { Worker } from './worker.js';
 export type { Transport } from './worker.js';
 export { VERSION } from './version.js';

@@ -1,9 +1,14 @@
 /** RetryPolicy: what to do after a failed send. Pure decisions: no I/O, no timers, no clock. */
 
-import { ApiError } from './errors.js';
+import { ApiError, DeadlineError } from './errors.js';
 
-/** Retrying cannot fix these: the batch is dropped (and counted) instead of resent for ever. */
-export const DROP_STATUSES: ReadonlySet<number> = new Set([401, 403, 413, 422]);
+/** Retrying cannot fix these for the whole batch: it is dropped (and counted) instead of resent. */
+export const DROP_STATUSES: ReadonlySet<number> = new Set([401, 403]);
+/** The server refused the batch because of some of its events: find them, send the rest. */
+export const ISOLATE_STATUSES: ReadonlySet<number> = new Set([413, 422]);
+
+// The local server's (and the reference server's) 403 for one foreign event.
+const FOREIGN_INSTANCE = /events\[(\d+)\]\.instance_id (\S+) is not the instance/;
 
 /** What the submitter does with a batch whose send failed. */
 export const Action = {
@@ -13,6 +18,8 @@ export const Action = {
   DROP: 'drop',
   /** Give up for this cycle: put the batch back at the front of the queue. */
   KEEP: 'keep',
+  /** Some events are bad: drop those (`indexes` / `instanceId`), or split the batch to find them. */
+  ISOLATE: 'isolate',
 } as const;
 export type Action = (typeof Action)[keyof typeof Action];
 
@@ -22,8 +29,16 @@ export interface Decision {
   /** For RETRY: how long to wait first. */
   delayMs: number;
   reason: string;
-  /** For a 429 with Retry-After: no request at all may go out before this long has passed. */
-  retryAfterMs: number | null;
+  /** The HTTP status, when there was one. */
+  status: number | null;
+  /** ISOLATE: positions in the batch of the events the server named (empty: split the batch). */
+  indexes: readonly number[];
+  /** ISOLATE: every event with this instance_id was refused. */
+  instanceId: string | null;
+}
+
+function decision(action: Action, reason: string, extra: Partial<Decision> = {}): Decision {
+  return { action, delayMs: 0, reason, status: null, indexes: [], instanceId: null, ...extra };
 }
 
 export interface RetryPolicyOptions {
@@ -72,37 +87,93 @@ export class RetryPolicy {
 
   /** Classify a failed send after retriesDone retries. */
   decide(error: unknown, retriesDone: number): Decision {
-    if (error instanceof ApiError) {
-      const status = error.status;
-      const reason = error.message;
-      if (DROP_STATUSES.has(status)) return { action: Action.DROP, delayMs: 0, reason, retryAfterMs: null };
-      if (status === 429) {
-        const wait = error.retryAfterMs;
-        if (wait === null) return this.retry(this.backoff(retriesDone), retriesDone, reason, null);
-        const capped = Math.min(wait, this.maxRetryAfterMs);
-        return this.retry(capped, retriesDone, reason, capped);
-      }
-      if (status >= 500 || status === 408 || (status >= 200 && status < 300)) {
-        // A 2xx whose body did not parse is transient too; a resend is deduplicated.
-        return this.retry(this.backoff(retriesDone), retriesDone, reason, null);
-      }
-      return { action: Action.KEEP, delayMs: 0, reason, retryAfterMs: null };
-    }
-    if (isTimeoutError(error)) {
+    if (error instanceof ApiError) return this.decideStatus(error, retriesDone);
+    if (isTimeoutError(error) || error instanceof DeadlineError) {
       return this.retry(this.backoff(retriesDone), retriesDone, `timeout (${describe(error)})`, null);
     }
     if (isConnectionError(error)) {
       return this.retry(this.backoff(retriesDone), retriesDone, `connection error (${describe(error)})`, null);
     }
-    return { action: Action.KEEP, delayMs: 0, reason: `unexpected error (${describe(error)})`, retryAfterMs: null };
+    return decision(Action.KEEP, `unexpected error (${describe(error)})`);
   }
 
-  private retry(delayMs: number, retriesDone: number, reason: string, retryAfterMs: number | null): Decision {
-    if (retriesDone >= this.maxRetries) {
-      return { action: Action.KEEP, delayMs: 0, reason: `${reason}; gave up after ${retriesDone} retries`, retryAfterMs };
+  private decideStatus(error: ApiError, retriesDone: number): Decision {
+    const status = error.status;
+    const reason = error.message;
+    if (status === 403) {
+      const found = FOREIGN_INSTANCE.exec(error.detail);
+      if (found?.[2] !== undefined) return decision(Action.ISOLATE, reason, { status, instanceId: found[2] });
     }
-    return { action: Action.RETRY, delayMs, reason, retryAfterMs };
+    if (DROP_STATUSES.has(status)) return decision(Action.DROP, reason, { status });
+    if (ISOLATE_STATUSES.has(status)) {
+      const indexes = status === 422 ? eventIndexes(error.body) : null;
+      if (indexes === null && status === 422 && namesNoEvent(error.body)) {
+        // The request as a whole is wrong (not one of its events): splitting cannot help.
+        return decision(Action.DROP, reason, { status });
+      }
+      return decision(Action.ISOLATE, reason, { status, indexes: indexes ?? [] });
+    }
+    if (status === 429) {
+      const wait = error.retryAfterMs;
+      const delay = wait === null ? this.backoff(retriesDone) : Math.min(wait, this.maxRetryAfterMs);
+      return this.retry(delay, retriesDone, reason, status);
+    }
+    if (status >= 500 || status === 408 || (status >= 200 && status < 300)) {
+      // A 2xx whose body did not parse is transient too; a resend is deduplicated.
+      return this.retry(this.backoff(retriesDone), retriesDone, reason, status);
+    }
+    return decision(Action.KEEP, reason, { status });
   }
+
+  private retry(delayMs: number, retriesDone: number, reason: string, status: number | null): Decision {
+    if (retriesDone >= this.maxRetries) {
+      return decision(Action.KEEP, `${reason}; gave up after ${retriesDone} retries`);
+    }
+    return decision(Action.RETRY, reason, { delayMs, status });
+  }
+}
+
+/** The `loc` of every item of a FastAPI-style `detail` list; null if there is no such list. */
+function detailLocs(body: string): unknown[][] | null {
+  let data: unknown;
+  try {
+    data = JSON.parse(body);
+  } catch {
+    return null;
+  }
+  const detail = typeof data === 'object' && data !== null ? (data as { detail?: unknown }).detail : undefined;
+  if (!Array.isArray(detail) || detail.length === 0) return null;
+  const locs = detail.map((item: unknown) =>
+    typeof item === 'object' && item !== null ? (item as { loc?: unknown }).loc : undefined,
+  );
+  return locs.every(Array.isArray) ? (locs as unknown[][]) : null;
+}
+
+/** Positions of the events a 422's detail names (`loc` = body, events, i, ...); else null. */
+function eventIndexes(body: string): number[] | null {
+  const locs = detailLocs(body);
+  if (locs === null) return null;
+  const indexes = new Set<number>();
+  for (const loc of locs) {
+    const index = indexAfterEvents(loc);
+    if (index === null) return null;
+    indexes.add(index);
+  }
+  return [...indexes].sort((a, b) => a - b);
+}
+
+/** Whether a 422's detail lists problems none of which points into `events`. */
+function namesNoEvent(body: string): boolean {
+  const locs = detailLocs(body);
+  return locs !== null && locs.every((loc) => !loc.includes('events'));
+}
+
+function indexAfterEvents(loc: unknown[]): number | null {
+  for (let position = 0; position < loc.length - 1; position += 1) {
+    const following = loc[position + 1];
+    if (loc[position] === 'events' && typeof following === 'number' && Number.isInteger(following)) return following;
+  }
+  return null;
 }
 
 /** An error in a few words, with the low-level cause fetch hides in `cause`. */

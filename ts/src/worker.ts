@@ -1,69 +1,45 @@
 /**
- * The driver: runs Delivery.flush() steps with real I/O (fetch) and real timers. It wakes every
- * `intervalMs` (an unref()ed timer: an idle client never keeps a process alive), when a full batch
- * is queued, and on flush()/stop(), which run a cycle bounded by a deadline.
+ * The driver: runs Delivery.flush() steps with real I/O (fetch) and real timers, and decides
+ * nothing itself. The background cycle runs every `intervalMs` (an unref()ed timer: an idle client
+ * never keeps a process alive) and as soon as a full batch is queued; `flush()` and the final
+ * flush of `stop()` run the same steps under a deadline.
  */
 
-import type { Budget, Delivery, Reply, SendStep, Steps } from './delivery.js';
+import type { Delivery, FlushResult, Reply, SendStep, Steps } from './delivery.js';
 import { DeadlineError } from './errors.js';
 import type { BatchEventRequest, BatchEventResponse } from './generated/models.js';
 
 /** Sends one batch; must honour the signal (abort the request, including the body read). */
 export type Transport = (batch: BatchEventRequest, signal: AbortSignal) => Promise<BatchEventResponse>;
 
-/** A cycle in progress: its budget, and how to cut its wait short or its request off. */
-class CycleState {
-  wake: (() => void) | null = null;
-  controller: AbortController | null = null;
-  private deadlineTimer: NodeJS.Timeout | null = null;
-
-  constructor(
-    readonly budget: Budget,
-    private readonly now: () => number,
-  ) {}
-
-  /** Give this cycle a deadline (or an earlier one): wake its wait, bound its request. */
-  tighten(deadline: number): void {
-    if (this.budget.deadline === null || deadline < this.budget.deadline) this.budget.deadline = deadline;
-    this.wake?.();
-    if (this.controller !== null) this.armDeadline(this.controller);
-  }
-
-  armDeadline(controller: AbortController): void {
-    const deadline = this.budget.deadline;
-    if (deadline === null) return;
-    this.clearDeadline();
-    // A referenced timer: the process must stay up until the request ends or is abandoned.
-    this.deadlineTimer = setTimeout(
-      () => controller.abort(new DeadlineError('shutdown deadline reached')),
-      Math.max(0, deadline - this.now()),
-    );
-  }
-
-  clearDeadline(): void {
-    if (this.deadlineTimer !== null) clearTimeout(this.deadlineTimer);
-    this.deadlineTimer = null;
-  }
+/** One running flush: how to cut its wait short or its request off. */
+interface Running {
+  bounded: boolean;
+  wake: (() => void) | null;
+  controller: AbortController | null;
 }
 
-/** Runs flush cycles one at a time: in the background on an interval, or on demand. */
+/** After the deadline, how long stop() still waits for aborted requests to unwind. */
+const UNWIND_MS = 1000;
+
+/** Runs flushes: in the background on an interval, on demand, and the final one on stop. */
 export class Worker {
   private timer: NodeJS.Timeout | null = null;
-  private state: CycleState | null = null;
-  private cycle: Promise<void> | null = null;
-  private wakePending = false;
   private active = false;
+  private background: Promise<FlushResult> | null = null;
+  private kicked = false;
+  private readonly running = new Set<Running>();
 
   constructor(
     private readonly delivery: Delivery,
     private readonly transport: Transport,
     private readonly intervalMs: number,
-    private readonly now: () => number,
+    private readonly clock: () => number,
     private readonly onCrash: (error: unknown) => void,
   ) {}
 
-  /** Whether the background timer is running. */
-  get running(): boolean {
+  /** Whether the background timer is running (between start() and stop()). */
+  get isActive(): boolean {
     return this.active;
   }
 
@@ -74,35 +50,53 @@ export class Worker {
     this.arm();
   }
 
-  /** Flush soon instead of at the end of the interval (a full batch is queued). */
+  /** Run a background cycle soon instead of at the end of the interval (a full batch is queued). */
   wake(): void {
-    if (!this.active || this.wakePending || this.cycle !== null) return;
-    this.wakePending = true;
+    if (!this.active || this.kicked) return;
+    this.kicked = true;
+    if (this.background !== null) return; // it runs again as soon as the current cycle ends
     // Not inside track(): on the next turn of the event loop.
-    setImmediate(() => {
-      this.wakePending = false;
-      if (this.active && this.cycle === null) void this.run({ deadline: null });
-    }).unref();
-  }
-
-  /** Stop the background timer; the caller then runs the final bounded flush. */
-  halt(): void {
-    this.active = false;
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = null;
+    setImmediate(() => this.runBackground()).unref();
   }
 
   /**
-   * Deliver what is queued, by `deadline` (on the now() clock): a running cycle is held to the
-   * deadline too, then one more cycle runs with it.
+   * Run one flush now (`flush()`): every request and wait of it is bounded by `deadline`
+   * (monotonic ms). Resolves with what it did; never rejects.
    */
-  async flushBy(deadline: number): Promise<void> {
-    // Flushes take turns: another one may have started while this one waited.
-    while (this.cycle !== null) {
-      this.state?.tighten(deadline);
-      await this.cycle;
+  flush(deadline: number, limit: number | null): Promise<FlushResult> {
+    return this.run(this.delivery.flush({ deadline, limit }), true);
+  }
+
+  /**
+   * Stop the background cycles and run the final flush, all by `deadline` (which the caller has
+   * set on the Delivery with stopBy()). At the deadline whatever is still in flight is abandoned:
+   * put back on the queue and its request aborted. Resolves by the deadline plus a moment.
+   */
+  async stop(deadline: number): Promise<void> {
+    this.active = false;
+    this.kicked = false;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    // A running cycle re-decides at once under the stop deadline.
+    for (const flush of this.running) flush.wake?.();
+    const work = (async () => {
+      if (this.background !== null) await this.background;
+      await this.run(this.delivery.flush(), true);
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    // A referenced timer: the process stays up until the final flush ends or the deadline.
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), Math.max(0, deadline - this.clock()));
+    });
+    const outcome = await Promise.race([work.then(() => 'done' as const), late]);
+    clearTimeout(timer);
+    if (outcome === 'late') {
+      this.delivery.abandon();
+      for (const flush of this.running) flush.controller?.abort(new DeadlineError('shutdown deadline reached'));
+      let unwind: NodeJS.Timeout | undefined;
+      await Promise.race([work, new Promise((resolve) => (unwind = setTimeout(resolve, UNWIND_MS)))]);
+      clearTimeout(unwind);
     }
-    await this.run({ deadline });
   }
 
   private arm(): void {
@@ -110,52 +104,58 @@ export class Worker {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = null;
-      if (this.cycle === null) void this.run({ deadline: null });
-      else this.arm();
+      this.kicked = true;
+      this.runBackground();
     }, this.intervalMs);
     this.timer.unref();
   }
 
-  private run(budget: Budget): Promise<void> {
-    const state = new CycleState(budget, this.now);
-    this.state = state;
-    const cycle = this.drive(this.delivery.flush(budget), state)
-      .catch((error: unknown) => this.onCrash(error))
-      .finally(() => {
-        if (this.cycle === cycle) {
-          this.cycle = null;
-          this.state = null;
-        }
-        this.arm();
-      });
-    this.cycle = cycle;
-    return cycle;
+  private runBackground(): void {
+    if (!this.active || this.background !== null || !this.kicked) return;
+    this.kicked = false;
+    const cycle = this.run(this.delivery.flush(), false);
+    this.background = cycle;
+    void cycle.then(() => {
+      this.background = null;
+      if (this.kicked) this.runBackground();
+      else this.arm();
+    });
   }
 
-  private async drive(steps: Steps, state: CycleState): Promise<void> {
-    let reply: Reply;
-    for (;;) {
-      const next = steps.next(reply);
-      if (next.done === true) return;
-      const step = next.value;
-      if (step.kind === 'send') {
-        reply = await this.send(step, state);
-      } else {
-        await this.sleep(step.ms, state);
-        reply = undefined;
+  private async run(steps: Steps, bounded: boolean): Promise<FlushResult> {
+    const flush: Running = { bounded, wake: null, controller: null };
+    this.running.add(flush);
+    try {
+      let reply: Reply;
+      for (;;) {
+        const next = steps.next(reply);
+        if (next.done === true) return next.value;
+        const step = next.value;
+        if (step.kind === 'send') {
+          reply = await this.send(step, flush);
+        } else {
+          await this.sleep(step.ms, flush);
+          reply = undefined;
+        }
       }
+    } catch (error) {
+      this.onCrash(error);
+      return { delivered: 0, dropped: 0, queued: 0 };
+    } finally {
+      // Closing a flush that did not finish puts back what it still holds.
+      steps.return({ delivered: 0, dropped: 0, queued: 0 });
+      this.running.delete(flush);
     }
   }
 
-  private async send(step: SendStep, state: CycleState): Promise<Reply> {
+  private async send(step: SendStep, flush: Running): Promise<Reply> {
     const controller = new AbortController();
     // AbortSignal.timeout bounds the whole request, body included (a trickling server cannot
     // stretch it); combined by hand because AbortSignal.any() is newer than Node 18.
     const timeout = AbortSignal.timeout(Math.max(1, Math.ceil(step.timeoutMs)));
     const onTimeout = (): void => controller.abort(timeout.reason);
     timeout.addEventListener('abort', onTimeout, { once: true });
-    state.controller = controller;
-    state.armDeadline(controller);
+    flush.controller = controller;
     try {
       const response = await this.transport(step.batch, controller.signal);
       return { ok: true, response };
@@ -163,23 +163,22 @@ export class Worker {
       return { ok: false, error: controller.signal.aborted ? (controller.signal.reason ?? error) : error };
     } finally {
       timeout.removeEventListener('abort', onTimeout);
-      state.controller = null;
-      state.clearDeadline();
+      flush.controller = null;
     }
   }
 
-  private sleep(ms: number, state: CycleState): Promise<void> {
+  private sleep(ms: number, flush: Running): Promise<void> {
     return new Promise<void>((resolve) => {
       const timer = setTimeout(done, ms);
-      // In the background an idle wait must not keep the process alive; within a deadline
-      // (stop(), flush()) it must, or the process would exit mid-shutdown.
-      if (state.budget.deadline === null) timer.unref();
+      // In the background an idle wait must not keep the process alive; under a deadline
+      // (flush(), stop()) it must, or the process could exit mid-shutdown.
+      if (!flush.bounded && this.delivery.stopDeadline === null) timer.unref();
       function done(): void {
         clearTimeout(timer);
-        state.wake = null;
+        flush.wake = null;
         resolve();
       }
-      state.wake = done;
+      flush.wake = done;
     });
   }
 }

@@ -77,7 +77,7 @@ describe('TelemetryClient against the local server', () => {
     const telemetry = client();
     for (let i = 0; i < 3; i += 1) telemetry.track(telemetry.eventBuilder.build(eventInput()));
     const result = await telemetry.flush();
-    assert.deepEqual(result, { delivered: 3, queued: 0 });
+    assert.deepEqual(result, { delivered: 3, dropped: 0, queued: 0 });
   });
 
   it('counts an event the server already has as delivered (duplicate)', async () => {
@@ -105,12 +105,18 @@ describe('TelemetryClient against the local server', () => {
     assert.ok(!errors[0]!.message.includes(OTHER_KEY), 'the key never appears in errors');
   });
 
-  it('an event for another instance is refused with 403 by the server', async () => {
+  it('an event for another instance is isolated: the rest of its batch is delivered', async () => {
     const errors: Error[] = [];
     const telemetry = client({ onError: (error) => errors.push(error) });
-    telemetry.track(telemetry.eventBuilder.build(eventInput({ instance_id: '00000000-0000-4000-8000-000000000000' })));
-    await telemetry.flush();
-    assert.equal(telemetry.stats.dropped, 1);
+    const foreign = telemetry.eventBuilder.build(eventInput({ instance_id: '00000000-0000-4000-8000-000000000000' }));
+    const good = Array.from({ length: 9 }, () => telemetry.eventBuilder.build(eventInput()));
+    for (const event of [...good.slice(0, 4), foreign, ...good.slice(4)]) telemetry.track(event);
+    const result = await telemetry.flush();
+    assert.deepEqual(result, { delivered: 9, dropped: 1, queued: 0 });
+    assert.equal(telemetry.stats.isolated, 1);
+    const stored = new Set(server.eventIds());
+    assert.ok(good.every((e) => stored.has(e.event_id)));
+    assert.ok(!stored.has(foreign.event_id));
     assert.match(errors[0]?.message ?? '', /HTTP 403/);
   });
 
