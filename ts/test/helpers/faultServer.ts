@@ -20,6 +20,8 @@ export interface Reply {
   drop?: boolean;
   /** Never answer (until the server closes). */
   hang?: boolean;
+  /** Store the events (a healthy answer), then close the connection instead of answering. */
+  dropAfterStore?: boolean;
   /** Send the answer one byte every this many ms. */
   trickleMs?: number;
 }
@@ -70,6 +72,11 @@ export class FaultServer {
     this.script.push(...replies);
   }
 
+  /** Forget unused scripted replies. */
+  clearScript(): void {
+    this.script.length = 0;
+  }
+
   eventPosts(): Recorded[] {
     return this.requests.filter((r) => r.path === '/v1/events/batch');
   }
@@ -82,6 +89,11 @@ export class FaultServer {
     const reply = this.script.shift() ?? {};
     if (reply.delayMs) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
     if (reply.hang) return;
+    if (reply.dropAfterStore) {
+      this.healthy(req.url ?? '', body);
+      req.socket.destroy();
+      return;
+    }
     if (reply.drop) {
       req.socket.destroy();
       return;
