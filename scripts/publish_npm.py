@@ -5,9 +5,10 @@ Usage: publish_npm.py check-version | sync-version
        publish_npm.py publish [--dev | --stamp YYYYMMDDHHMMSS] [--dist-dir DIR]
 
 The version comes from src/mosaicstack_telemetry/_version.py, the one source for both packages:
-check-version fails when ts/package.json or ts/package-lock.json says otherwise, sync-version
-writes it there. A dev build is X.Y.Z-dev.YYYYMMDDHHMMSS under the dist-tag `dev`, stamped into
-the packed copy only; a stable one is X.Y.Z under `latest`.
+check-version fails when ts/package.json, ts/package-lock.json or the VERSION constant of
+ts/src/version.ts says otherwise, sync-version writes it there. A dev build is
+X.Y.Z-dev.YYYYMMDDHHMMSS under the dist-tag `dev`, stamped into the packed copy only; a stable
+one is X.Y.Z under `latest`.
 
 publish reads NPM_REGISTRY_URL and NPM_TOKEN, asks the registry whether the version exists and
 otherwise runs `npm publish` with a scoped .npmrc written for the run into a private temporary
@@ -132,7 +133,7 @@ def check_version(package_dir: Path) -> str:
 
 
 def sync_version(package_dir: Path) -> str:
-    """Write the committed version into ts/package.json and ts/package-lock.json."""
+    """Write the committed version into ts/package.json, package-lock.json and src/version.ts."""
     version = npm_version(None)
     manifest_path = package_dir / "package.json"
     manifest = _read_json(manifest_path)
