@@ -16,7 +16,7 @@ help:
 	@echo "make typecheck        mypy --strict on src/ and scripts/"
 	@echo "make test             the test suite"
 	@echo "make ts-install       npm ci in ts/ (the TypeScript package; needs Node.js >= 18 and npm)"
-	@echo "make ts-check         tsc --noEmit (strict) over ts/src and ts/test"
+	@echo "make ts-check         tsc --noEmit (strict) over ts/src, ts/test and the guide's examples"
 	@echo "make ts-build         build ts/dist (ESM + .d.ts)"
 	@echo "make ts-test          the TypeScript tests (node --test) against real local servers"
 	@echo "make check-version    fail unless ts/ carries the version of src/mosaicstack_telemetry/_version.py"
@@ -52,7 +52,7 @@ format: $(STAMP)
 typecheck: $(STAMP)
 	$(PY) -m mypy
 
-test: $(STAMP)
+test: $(STAMP) ts-install
 	$(PY) -m pytest
 
 check: check-generated check-version lint typecheck test ts-check ts-test
@@ -81,6 +81,8 @@ ts-install: ts-node $(TS_STAMP)
 
 ts-check: ts-install
 	cd ts && npx --no-install tsc -p tsconfig.json --noEmit
+	cd ts && npx --no-install tsc -p tsconfig.build.json --noEmit
+	cd ts && npx --no-install tsc -p test/examples/nextjs/tsconfig.json
 
 ts-build: ts-install
 	cd ts && npm run build

@@ -45,9 +45,25 @@ class Enumeration:
 # spec change can never be silently ignored by a generator.
 _KNOWN_KEYWORDS = frozenset(
     {
-        "type", "format", "description", "default", "examples", "enum", "const", "$ref", "anyOf",
-        "items", "minimum", "maximum", "minLength", "maxLength", "minItems", "maxItems",
-        "additionalProperties", "properties", "required",
+        "type",
+        "format",
+        "description",
+        "default",
+        "examples",
+        "enum",
+        "const",
+        "$ref",
+        "anyOf",
+        "items",
+        "minimum",
+        "maximum",
+        "minLength",
+        "maxLength",
+        "minItems",
+        "maxItems",
+        "additionalProperties",
+        "properties",
+        "required",
     }
 )
 

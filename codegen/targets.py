@@ -185,12 +185,12 @@ def no_format(directory: Path) -> None:
 TS_ROOT = ROOT / "ts"
 
 
-def typescript_check() -> None:
+def typescript_check(ts_root: Path = TS_ROOT) -> None:
     """Type-check the TypeScript package (generated and handwritten) with its pinned tsc."""
     tsc = TS_ROOT / "node_modules" / ".bin" / "tsc"
     if not tsc.exists():
         raise FileNotFoundError(f"{tsc} is missing: run `make ts-install` (npm ci in ts/) first")
-    subprocess.run([str(tsc), "-p", str(TS_ROOT / "tsconfig.build.json"), "--noEmit"], check=True)
+    subprocess.run([str(tsc), "-p", str(ts_root / "tsconfig.build.json"), "--noEmit"], check=True)
 
 
 @dataclass(frozen=True)

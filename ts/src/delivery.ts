@@ -268,6 +268,10 @@ export class Delivery {
           continue;
         }
         retries = 0;
+        if (decision.delayMs > 0) {
+          // Retries ran out: the wait still binds the next try (no request before it expires).
+          this.notBefore = Math.max(this.notBefore, clock() + decision.delayMs);
+        }
         if (decision.action === Action.DROP) {
           hold.parts.shift();
           this.logDrop(events.length, decision.reason, decision.status);

@@ -7,12 +7,16 @@ export class TelemetryError extends Error {
   override name = 'TelemetryError';
 }
 
-/** Milliseconds to wait from a Retry-After value (delta-seconds or HTTP date); null if unusable. */
+/**
+ * Milliseconds to wait from a Retry-After value (delay-seconds or HTTP date); null if unusable.
+ * Delay-seconds are digits only (RFC 9110), as in the Python client: a fraction, a sign or an
+ * exponent is as unusable as any other junk, so the backoff applies instead.
+ */
 export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | null {
   if (value === null || value === undefined) return null;
   const text = value.trim();
   if (text === '') return null;
-  if (/^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(text)) return Math.max(0, Number(text) * 1000);
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
   // An HTTP date must name its zone (GMT); Date.parse alone would read a zoneless one as local.
   if (!/\b(GMT|UTC|[+-]\d{4})\s*$/i.test(text)) return null;
   const when = Date.parse(text);

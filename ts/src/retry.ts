@@ -26,7 +26,7 @@ export type Action = (typeof Action)[keyof typeof Action];
 /** The policy's answer for one failure. */
 export interface Decision {
   action: Action;
-  /** For RETRY: how long to wait first. */
+  /** For RETRY: how long to wait first; for KEEP after the last retry: the wait that still binds. */
   delayMs: number;
   reason: string;
   /** The HTTP status, when there was one. */
@@ -60,7 +60,7 @@ export function isTimeoutError(error: unknown): boolean {
   return error instanceof Error && error.name === 'TimeoutError';
 }
 
-/** Exponential backoff with jitter for transient failures; Retry-After honoured on 429. */
+/** Exponential backoff with jitter for transient failures; a Retry-After is honoured when given. */
 export class RetryPolicy {
   readonly maxRetries: number;
   readonly baseDelayMs: number;
@@ -113,21 +113,20 @@ export class RetryPolicy {
       }
       return decision(Action.ISOLATE, reason, { status, indexes: indexes ?? [] });
     }
-    if (status === 429) {
+    if (status === 429 || status >= 500 || status === 408 || (status >= 200 && status < 300)) {
+      // A 2xx whose body did not parse is transient too; a resend is deduplicated. A Retry-After
+      // (429, or 503 and others) is honoured as given, else backoff, as in the Python client.
       const wait = error.retryAfterMs;
       const delay = wait === null ? this.backoff(retriesDone) : Math.min(wait, this.maxRetryAfterMs);
       return this.retry(delay, retriesDone, reason, status);
-    }
-    if (status >= 500 || status === 408 || (status >= 200 && status < 300)) {
-      // A 2xx whose body did not parse is transient too; a resend is deduplicated.
-      return this.retry(this.backoff(retriesDone), retriesDone, reason, status);
     }
     return decision(Action.KEEP, reason, { status });
   }
 
   private retry(delayMs: number, retriesDone: number, reason: string, status: number | null): Decision {
     if (retriesDone >= this.maxRetries) {
-      return decision(Action.KEEP, `${reason}; gave up after ${retriesDone} retries`);
+      // The delay still holds: the next cycle must not send before it either.
+      return decision(Action.KEEP, `${reason}; gave up after ${retriesDone} retries`, { delayMs });
     }
     return decision(Action.RETRY, reason, { delayMs, status });
   }

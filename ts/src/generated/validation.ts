@@ -51,6 +51,14 @@ function isDateTime(value: string): boolean {
   );
 }
 
+// JSON Schema counts a string's length in code points (as Python's len() does); `.length`
+// counts UTF-16 units, so one emoji would count twice.
+function codePoints(value: string): number {
+  let count = 0;
+  for (const _ of value) count += 1;
+  return count;
+}
+
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
@@ -63,62 +71,69 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+function fail(issues: ValidationIssue[], path: string, message: string, value: unknown): void {
+  issues.push({ path, message: `${message}, got ${describe(value)}` });
+}
+
 /** Check a value against a type; append an issue per problem to `issues`. */
 export function check(type: TypeSchema, value: unknown, path: string, issues: ValidationIssue[]): void {
   if (value === null) {
     if (!type.nullable) issues.push({ path, message: 'must not be null' });
     return;
   }
-  const fail = (message: string): void => {
-    issues.push({ path, message: `${message}, got ${describe(value)}` });
-  };
   switch (type.kind) {
     case 'string':
-      if (typeof value !== 'string') return fail('must be a string');
-      if (type.const !== undefined && value !== type.const) return fail(`must be ${JSON.stringify(type.const)}`);
-      if (type.minLength !== undefined && value.length < type.minLength) {
-        return fail(`must be at least ${type.minLength} characters`);
+      if (typeof value !== 'string') return fail(issues, path, 'must be a string', value);
+      if (type.const !== undefined && value !== type.const) {
+        return fail(issues, path, `must be ${JSON.stringify(type.const)}`, value);
       }
-      if (type.maxLength !== undefined && value.length > type.maxLength) {
-        return fail(`must be at most ${type.maxLength} characters`);
+      if (type.minLength !== undefined && codePoints(value) < type.minLength) {
+        return fail(issues, path, `must be at least ${type.minLength} characters`, value);
       }
-      if (type.format === 'uuid' && !UUID.test(value)) return fail('must be a UUID');
+      if (type.maxLength !== undefined && codePoints(value) > type.maxLength) {
+        return fail(issues, path, `must be at most ${type.maxLength} characters`, value);
+      }
+      if (type.format === 'uuid' && !UUID.test(value)) return fail(issues, path, 'must be a UUID', value);
       if (type.format === 'date-time' && !isDateTime(value)) {
-        return fail('must be an RFC 3339 date-time with a UTC offset');
+        return fail(issues, path, 'must be an RFC 3339 date-time with a UTC offset', value);
       }
       return;
     case 'integer':
     case 'number':
-      if (typeof value !== 'number' || !Number.isFinite(value)) return fail(`must be a finite ${type.kind}`);
-      if (type.kind === 'integer' && !Number.isInteger(value)) return fail('must be an integer');
-      if (type.minimum !== undefined && value < type.minimum) return fail(`must be >= ${type.minimum}`);
-      if (type.maximum !== undefined && value > type.maximum) return fail(`must be <= ${type.maximum}`);
+      if (typeof value !== 'number' || !Number.isFinite(value)) {
+        return fail(issues, path, `must be a finite ${type.kind}`, value);
+      }
+      if (type.kind === 'integer' && !Number.isInteger(value)) return fail(issues, path, 'must be an integer', value);
+      if (type.minimum !== undefined && value < type.minimum) return fail(issues, path, `must be >= ${type.minimum}`, value);
+      if (type.maximum !== undefined && value > type.maximum) return fail(issues, path, `must be <= ${type.maximum}`, value);
       return;
     case 'boolean':
-      if (typeof value !== 'boolean') fail('must be a boolean');
+      if (typeof value !== 'boolean') fail(issues, path, 'must be a boolean', value);
       return;
     case 'enum':
       if (typeof value !== 'string' || !type.values.includes(value)) {
-        fail(`must be a ${type.name} (${type.values.map((v) => `'${v}'`).join(', ')})`);
+        fail(issues, path, `must be a ${type.name} (${type.values.map((v) => `'${v}'`).join(', ')})`, value);
       }
       return;
     case 'model':
       checkModel(type.model(), value, path, issues);
       return;
     case 'array':
-      if (!Array.isArray(value)) return fail('must be an array');
+      if (!Array.isArray(value)) return fail(issues, path, 'must be an array', value);
       if (type.minItems !== undefined && value.length < type.minItems) {
-        return fail(`must have at least ${type.minItems} items`);
+        return fail(issues, path, `must have at least ${type.minItems} items`, value);
       }
       if (type.maxItems !== undefined && value.length > type.maxItems) {
         issues.push({ path, message: `must have at most ${type.maxItems} items, got ${value.length}` });
         return;
       }
-      value.forEach((item, index) => check(type.items, item, `${path}[${index}]`, issues));
+      for (let index = 0; index < value.length; index += 1) {
+        check(type.items, value[index], `${path}[${index}]`, issues);
+      }
       return;
     case 'map':
-      if (!isRecord(value)) return fail('must be an object');
-      for (const [key, item] of Object.entries(value)) check(type.values, item, `${path}.${key}`, issues);
+      if (!isRecord(value)) return fail(issues, path, 'must be an object', value);
+      for (const key of Object.keys(value)) check(type.values, value[key], `${path}.${key}`, issues);
       return;
     case 'union': {
       const matches = type.variants.some((variant) => {
@@ -126,10 +141,22 @@ export function check(type: TypeSchema, value: unknown, path: string, issues: Va
         check(variant, value, path, found);
         return found.length === 0;
       });
-      if (!matches) fail(`must be one of ${type.variants.map((v) => v.kind).join(' | ')}`);
+      if (!matches) fail(issues, path, `must be one of ${type.variants.map((v) => v.kind).join(' | ')}`, value);
       return;
     }
   }
+}
+
+// Each model's fields as a list, made once: validation runs per event and per response.
+const FIELD_LISTS = new WeakMap<ModelSchema, [string, { type: TypeSchema; required: boolean }][]>();
+
+function fieldList(model: ModelSchema): [string, { type: TypeSchema; required: boolean }][] {
+  let list = FIELD_LISTS.get(model);
+  if (list === undefined) {
+    list = Object.entries(model.fields);
+    FIELD_LISTS.set(model, list);
+  }
+  return list;
 }
 
 /** Check an object against a model schema: required fields, field types, unknown fields. */
@@ -138,19 +165,19 @@ export function checkModel(model: ModelSchema, value: unknown, path: string, iss
     issues.push({ path, message: `must be a ${model.name} object, got ${describe(value)}` });
     return;
   }
-  for (const [name, field] of Object.entries(model.fields)) {
-    const fieldPath = path ? `${path}.${name}` : name;
+  const prefix = path ? `${path}.` : '';
+  for (const [name, field] of fieldList(model)) {
     const item = value[name];
     if (item === undefined) {
-      if (field.required) issues.push({ path: fieldPath, message: 'is required' });
+      if (field.required) issues.push({ path: prefix + name, message: 'is required' });
       continue;
     }
-    check(field.type, item, fieldPath, issues);
+    check(field.type, item, prefix + name, issues);
   }
   if (model.closed) {
     for (const name of Object.keys(value)) {
-      if (!(name in model.fields)) {
-        issues.push({ path: path ? `${path}.${name}` : name, message: 'is not a known field' });
+      if (!Object.prototype.hasOwnProperty.call(model.fields, name)) {
+        issues.push({ path: prefix + name, message: 'is not a known field' });
       }
     }
   }
