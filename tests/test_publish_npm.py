@@ -8,6 +8,7 @@ tells users to, and tracks an event with it against the project's local server.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import re
@@ -328,3 +329,18 @@ def test_the_committed_package_has_the_committed_version() -> None:
     result = _script("check-version")
     assert result.returncode == 0, result.stderr
     assert f"both at {COMMITTED}" in result.stdout
+
+
+def test_npmrc_for_a_registry_under_a_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Gitea serves npm under a path: the scope and the token line both carry it, not the token."""
+    monkeypatch.syspath_prepend(str(SCRIPT.parent))
+    publish_npm = importlib.import_module("publish_npm")
+    monkeypatch.setenv("NPM_REGISTRY_URL", "https://git.mosaicstack.dev/api/packages/mosaic/npm")
+    registry = publish_npm._registry_url()
+    assert registry == "https://git.mosaicstack.dev/api/packages/mosaic/npm/"
+    npmrc = publish_npm.write_npmrc(tmp_path, registry)
+    assert npmrc.read_text() == (
+        "@mosaicstack:registry=https://git.mosaicstack.dev/api/packages/mosaic/npm/\n"
+        "//git.mosaicstack.dev/api/packages/mosaic/npm/:_authToken=${NPM_TOKEN}\n"
+    )
+    assert npmrc.stat().st_mode & 0o777 == 0o600
