@@ -38,12 +38,18 @@ uplinks: {{}}
 packages:
   '**':
     access: $authenticated
-    publish: $authenticated
-    unpublish: $authenticated
+    publish: {publisher}
+    unpublish: {publisher}
 web:
   enable: false
 log: {{ type: stdout, format: pretty, level: warn }}
 """
+
+
+def _htpasswd_line(username: str, password: str) -> str:
+    """An htpasswd entry in the {SHA} format verdaccio verifies; only a hash is written."""
+    digest = base64.b64encode(hashlib.sha1(password.encode()).digest()).decode()
+    return f"{username}:{{SHA}}{digest}:autocreated\n"
 
 
 def verdaccio_entry() -> Path:
@@ -75,13 +81,16 @@ def verdaccio_entry() -> Path:
 
 
 class NpmRegistry:
-    """verdaccio on a free 127.0.0.1 port; one user, whose token `login()` fetched."""
+    """verdaccio on a free 127.0.0.1 port; `token` may read and publish, `reader_token` read."""
 
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
         self.username = "ci-bot"
         self.password = secrets.token_hex(20)
         self.token = ""
+        self.reader = "reader"
+        self.reader_password = secrets.token_hex(20)
+        self.reader_token = ""
         self.port = 0
         self._proc: subprocess.Popen[bytes] | None = None
 
@@ -95,11 +104,15 @@ class NpmRegistry:
 
     def __enter__(self) -> NpmRegistry:
         entry = verdaccio_entry()
-        digest = base64.b64encode(hashlib.sha1(self.password.encode()).digest()).decode()
         htpasswd = self.workdir / "htpasswd"
-        htpasswd.write_text(f"{self.username}:{{SHA}}{digest}:autocreated\n")
+        users = ((self.username, self.password), (self.reader, self.reader_password))
+        htpasswd.write_text("".join(_htpasswd_line(name, password) for name, password in users))
         config = self.workdir / "config.yaml"
-        config.write_text(CONFIG.format(storage=self.workdir / "storage", htpasswd=htpasswd))
+        config.write_text(
+            CONFIG.format(
+                storage=self.workdir / "storage", htpasswd=htpasswd, publisher=self.username
+            )
+        )
         for _ in range(3):  # the free port may be taken before the server binds it
             self.port = free_port()
             with self.log.open("ab") as log:
@@ -107,7 +120,8 @@ class NpmRegistry:
                 cmd += ["--listen", f"127.0.0.1:{self.port}"]
                 self._proc = subprocess.Popen(cmd, stdout=log, stderr=log, cwd=self.workdir)
             if self._wait_ready():
-                self.token = self._login()
+                self.token = self._login(self.username, self.password)
+                self.reader_token = self._login(self.reader, self.reader_password)
                 return self
             self._stop()
         raise RuntimeError(f"verdaccio did not start: {self.log.read_text()}")
@@ -124,12 +138,12 @@ class NpmRegistry:
                 time.sleep(0.2)
         return False
 
-    def _login(self) -> str:
-        """`npm login`'s request: the user's password for a registry token."""
-        body = json.dumps({"name": self.username, "password": self.password}).encode()
-        basic = base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
+    def _login(self, username: str, password: str) -> str:
+        """`npm login`'s request: a user's password for a registry token."""
+        body = json.dumps({"name": username, "password": password}).encode()
+        basic = base64.b64encode(f"{username}:{password}".encode()).decode()
         request = urllib.request.Request(
-            f"{self.url}-/user/org.couchdb.user:{self.username}",
+            f"{self.url}-/user/org.couchdb.user:{username}",
             data=body,
             method="PUT",
             headers={"Content-Type": "application/json", "Authorization": f"Basic {basic}"},

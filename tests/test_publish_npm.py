@@ -250,9 +250,10 @@ def test_failures_exit_with_their_code_and_never_print_the_token(
     """Missing settings exit 2, an unreachable registry 3, a rejected token 1; nothing leaks."""
     dist = tmp_path / "dist"
 
-    def publish(**env: str) -> subprocess.CompletedProcess[str]:
+    def publish(dev_stamp: str = "", **env: str) -> subprocess.CompletedProcess[str]:
         variables = {"NPM_REGISTRY_URL": registry.url, "NPM_TOKEN": registry.token, **env}
-        cmd = [sys.executable, str(SCRIPT), "publish", "--dev", "--dist-dir", str(dist)]
+        kind = ["--stamp", dev_stamp] if dev_stamp else ["--dev"]
+        cmd = [sys.executable, str(SCRIPT), "publish", *kind, "--dist-dir", str(dist)]
         return subprocess.run(
             cmd, env=_environment(**variables), capture_output=True, text=True, timeout=120
         )
@@ -276,11 +277,20 @@ def test_failures_exit_with_their_code_and_never_print_the_token(
     assert "answered HTTP 401: credentials rejected, check NPM_TOKEN" in rejected.stderr
 
     assert not dist.exists()  # each stopped before building anything
-    for run in (missing, with_password, unreachable, rejected):
+
+    # A token that may read but not publish: built and packed, then refused by the registry.
+    stamp = "20000101000000"
+    read_only = publish(stamp, NPM_TOKEN=registry.reader_token)
+    assert read_only.returncode == 1, read_only.stdout + read_only.stderr
+    assert f"npm publish of {NAME} {COMMITTED}-dev.{stamp} failed" in read_only.stderr
+    assert "credentials rejected, check NPM_TOKEN (it needs package write)" in read_only.stderr
+    document = registry.packument(NAME)
+    assert document is None or f"{COMMITTED}-dev.{stamp}" not in document["versions"]
+
+    for run in (missing, with_password, unreachable, rejected, read_only):
         output = run.stdout + run.stderr
-        assert registry.token not in output
-        assert registry.password not in output
-        assert wrong not in output
+        for secret in (registry.token, registry.password, wrong, registry.reader_token):
+            assert secret not in output
 
 
 def _script(*args: str) -> subprocess.CompletedProcess[str]:
