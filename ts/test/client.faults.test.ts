@@ -221,6 +221,25 @@ describe('TelemetryClient against a fault-injecting server', () => {
     assert.ok(telemetry.stats.duplicates >= 1);
   });
 
+  it('exactly once through the background worker: bursts, faults, then stop()', async () => {
+    const telemetry = client({ submitIntervalMs: 50, batchSize: 20, maxQueueSize: 5000, requestTimeoutMs: 500, maxRetries: 5 });
+    server.push(
+      {}, { status: 500 }, {}, { dropAfterStore: true }, {}, { status: 429, headers: { 'Retry-After': '0' } },
+      {}, { drop: true }, {}, { dropAfterStore: true }, {}, { status: 503 },
+    );
+    telemetry.start();
+    const ids: string[] = [];
+    for (let burst = 0; burst < 10; burst += 1) {
+      ids.push(...trackSome(telemetry, 50));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await telemetry.stop({ timeoutMs: 30_000 });
+    assert.equal(telemetry.queueSize, 0);
+    assert.deepEqual(ids.filter((id) => !server.stored.has(id)), []);
+    assert.equal(telemetry.stats.delivered, 500);
+    assert.equal(telemetry.stats.dropped + telemetry.stats.evicted + telemetry.stats.rejected, 0);
+  });
+
   it('stop() against a server that never answers returns by the deadline and keeps every event', async () => {
     server.push({ hang: true }, { hang: true }, { hang: true });
     const telemetry = client({ batchSize: 5 });
@@ -341,6 +360,17 @@ describe('TelemetryClient against a fault-injecting server', () => {
     assert.equal(telemetry.stats.invalid, 3);
     assert.equal(telemetry.queueSize, 0);
     assert.match(errors[1]!.message, /task_duration_ms: is required/);
+  });
+
+  it('without onError, errors go to the logger as warnings (never thrown)', async () => {
+    server.push({ status: 401 });
+    const warnings: string[] = [];
+    const telemetry = new TelemetryClient({
+      serverUrl: server.url, apiKey: API_KEY, instanceId: INSTANCE_ID, logger: { warn: (m) => warnings.push(m) },
+    });
+    telemetry.track(telemetry.eventBuilder.build(eventInput()));
+    await telemetry.flush();
+    assert.ok(warnings.some((m) => m.startsWith('HTTP 401: scripted 401')), warnings.join('\n'));
   });
 
   it('a valid event literal (not from build()) is accepted by track()', async () => {
