@@ -58,10 +58,14 @@ def warm_up() -> None:
         if _warm:
             return
         codecs.lookup("idna")
-        from ._builder import EventBuilder
+        # The HTTP machinery loads here, on the worker thread, not in the host's start(); a
+        # throwaway client loads what httpx imports only when a client is made (httpcore, ssl).
+        import httpx
 
-        # The HTTP machinery loads here, on the worker thread, not in the host's start().
-        from ._generated import endpoints  # noqa: F401  (imports httpx)
+        from ._builder import EventBuilder
+        from ._generated import endpoints  # noqa: F401
+
+        httpx.Client().close()
         from ._generated.models import BatchEventRequest, BatchEventResponse
 
         event = EventBuilder(_SAMPLE_INSTANCE).build()
