@@ -64,10 +64,9 @@ def warm_up() -> None:
 
         from ._builder import EventBuilder
         from ._generated import endpoints  # noqa: F401
-
-        httpx.Client().close()
         from ._generated.models import BatchEventRequest, BatchEventResponse
 
+        httpx.Client().close()
         event = EventBuilder(_SAMPLE_INSTANCE).build()
         BatchEventRequest(events=[event]).model_dump_json()
         BatchEventResponse.model_validate_json(
