@@ -12,7 +12,8 @@ from types import TracebackType
 import httpx
 
 from ._cache import PredictionCache
-from ._config import TelemetryConfig
+from . import _secrets
+from ._config import TelemetryConfig, usable_config
 from ._delivery import Delivery, DeliveryStats
 from ._errors import ApiError
 from ._generated import endpoints
@@ -32,11 +33,15 @@ class TelemetryClient:
     """Queues events, submits them in the background, and caches predictions."""
 
     def __init__(self, config: TelemetryConfig) -> None:
+        _secrets.register(config.api_key, self)
+        # Never run with an invalid value: each one is replaced (and reported here, once).
+        config, problems = usable_config(config)
         self._config = config
-        if config.enabled:
-            for problem in config.validate():
+        enabled = config.enabled
+        if enabled or any(p.startswith("enabled ") for p in problems):
+            for problem in problems:
                 logger.warning("Telemetry config problem: %s", problem)
-        self._enabled = config.enabled
+        self._enabled = enabled
         self._queue = EventQueue(config.max_queue_size)
         # Wake the worker early once a full batch is queued (or the queue is full, if smaller).
         self._queue.threshold = min(100, max(1, config.batch_size), max(1, config.max_queue_size))
@@ -57,6 +62,7 @@ class TelemetryClient:
         self._async_http: httpx.AsyncClient | None = None
 
     def __repr__(self) -> str:
+        # The usable server_url: credentials were removed from it.
         return f"TelemetryClient(server_url={self._config.server_url!r}, running={self.is_running})"
 
     # -- the hot path -----------------------------------------------------------------------
@@ -268,13 +274,15 @@ class TelemetryClient:
     # -- HTTP -------------------------------------------------------------------------------
 
     def _client_options(self) -> dict[str, object]:
+        headers = {"User-Agent": self._config.user_agent}
+        if self._config.api_key:
+            headers["Authorization"] = f"Bearer {self._config.api_key}"
         return {
-            "base_url": self._config.server_url,
-            "headers": {
-                "Authorization": f"Bearer {self._config.api_key}",
-                "User-Agent": self._config.user_agent,
-            },
+            "base_url": _base_url(self._config.server_url),
+            "headers": headers,
             "timeout": self._config.request_timeout_seconds,
+            # A redirect could carry the key to another host: a 3xx is an answer, not a hop.
+            "follow_redirects": False,
         }
 
     def _sync_http(self) -> httpx.Client:
@@ -297,3 +305,14 @@ class TelemetryClient:
         left = self._queue.size
         if left and not self.is_running:
             logger.warning("%d telemetry events are still queued and were not delivered", left)
+
+
+def _base_url(url: str) -> str:
+    # usable_config() already refused what urlsplit sees as wrong; httpx is stricter still
+    # (IDNA host names), and a URL it cannot parse must not make start() raise: with no base
+    # URL every send fails as a connection error, and the events stay queued.
+    try:
+        httpx.URL(url)
+    except Exception:
+        return ""
+    return url
