@@ -48,6 +48,8 @@ class FaultServer:
 
     def __init__(self) -> None:
         self.requests: list[Recorded] = []
+        self.body_bytes_written = 0
+        """Reply body bytes the client accepted (a client that stops reading stops this)."""
         self.stored_events: dict[str, dict[str, Any]] = {}
         self._script: deque[Reply] = deque()
         self._lock = threading.Lock()
@@ -164,6 +166,11 @@ class FaultServer:
                 for key, value in (reply.headers if reply else {}).items():
                     self.send_header(key, value)
                 self.end_headers()
-                self.wfile.write(raw)
+                try:
+                    for start in range(0, len(raw), 65536):
+                        self.wfile.write(raw[start : start + 65536])
+                        server.body_bytes_written += len(raw[start : start + 65536])
+                except OSError:
+                    self.close_connection = True  # the client stopped reading and hung up
 
         return Handler

@@ -11,8 +11,8 @@ from types import TracebackType
 
 import httpx
 
-from ._cache import PredictionCache
 from . import _secrets
+from ._cache import PredictionCache
 from ._config import TelemetryConfig, usable_config
 from ._delivery import Delivery, DeliveryStats
 from ._errors import ApiError

@@ -81,9 +81,7 @@ def _instance_id_problem(value: str) -> str | None:
     try:
         uuid.UUID(value)
     except ValueError:
-        return (
-            f"instance_id must be a valid UUID, got {value!r} (set it or {ENV_INSTANCE_ID})"
-        )
+        return f"instance_id must be a valid UUID, got {value!r} (set it or {ENV_INSTANCE_ID})"
     return None
 
 
@@ -140,12 +138,16 @@ def field_problem(name: str, value: object) -> str | None:
         return rule.check(value) if rule.check is not None else None
     # Numbers. bool is an int to Python, never a count or a duration here.
     kinds: tuple[type, ...] = (int,) if rule.kind is int else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kinds):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not isinstance(value, kinds)
+    ):
         return (
             f"{name} must be {_type_name(rule.kind)}, got {type(value).__name__} "
             f"{_shown(name, value)}"
         )
-    if not math.isfinite(value):
+    if isinstance(value, float) and not math.isfinite(value):
         return f"{name} must be a finite number, got {value!r}"
     low, high = rule.minimum, rule.maximum
     if (low is not None and value < low) or (high is not None and value > high):

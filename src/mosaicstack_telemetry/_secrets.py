@@ -99,7 +99,10 @@ class SecretFilter(logging.Filter):
         try:
             self._scrub(record)
         except Exception:  # a filter must never stop a record, or raise into the host
-            record.msg, record.args = "(telemetry log message withheld: it could not be scrubbed)", None
+            record.msg, record.args = (
+                "(telemetry log message withheld: it could not be scrubbed)",
+                None,
+            )
             record.exc_info = record.exc_text = None
         return True
 

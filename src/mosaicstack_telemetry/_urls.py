@@ -43,7 +43,9 @@ def problem(url: str) -> str | None:
     if not url.startswith(("http://", "https://")):
         return f"server_url must start with http:// or https://, got {shown}"
     if _unsafe_characters(url):
-        return f"server_url must not contain spaces or control characters (such as NUL), got {shown}"
+        return (
+            f"server_url must not contain spaces or control characters (such as NUL), got {shown}"
+        )
     parts = _split(url)
     if parts is None or not parts.hostname:
         return f"server_url must be http(s)://host[:port][/path], got {shown}"

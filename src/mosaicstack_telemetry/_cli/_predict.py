@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .. import _urls
 from .._generated.models import Complexity, Provider, TaskType
 from . import _common
 
@@ -111,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
         # refresh_predictions_sync logs and returns on errors: nothing cached means it failed.
         reasons = "; ".join(log.warnings()) or "no answer"
         print(
-            f"{PROG}: could not get a prediction from {config.server_url}: {reasons}",
+            f"{PROG}: could not get a prediction from {_urls.mask(config.server_url)}: {reasons}",
             file=sys.stderr,
         )
         return 1
