@@ -22,13 +22,13 @@ CASES = {
     "config_client": 60,
     "env": 1000,
     "builder": 1500,
-    "track": 500,
-    "retry_after": 1500,
+    "track": 700,
+    "retry_after": 2000,
     "delivery": 1000,
     "cli_lines": 1500,
     "cli_validate": 150,
     "cli_send": 15,
-    "server": 700,
+    "server": 500,
 }
 
 _SCALE = 0.2 if os.environ.get("HYPOTHESIS_PROFILE") == "matrix" else 1.0
@@ -109,6 +109,15 @@ input_lines = st.one_of(
     st.builds(json_line, json_values),
     st.builds(json_line, mutated_events()),
     st.sampled_from(
-        [b"\n", b"   \n", b"{}\n", b"[]\n", b"NaN\n", b'{"a": Infinity}\n', b"\xff\xfe\n", b"[" * 3000]
+        [
+            b"\n",
+            b"   \n",
+            b"{}\n",
+            b"[]\n",
+            b"NaN\n",
+            b'{"a": Infinity}\n',
+            b"\xff\xfe\n",
+            b"[" * 3000,
+        ]
     ),
 )

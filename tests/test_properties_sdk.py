@@ -328,7 +328,7 @@ def test_retry_after_never_raises_and_waits_a_bounded_time(value: str | None, do
     headers = {} if value is None else {"Retry-After": value.encode("utf-8", "replace")}
     response = httpx.Response(429, headers=headers, content=b"{}")
     error = ApiError.from_response(response)
-    assert error.retry_after is None or 0 <= error.retry_after
+    assert error.retry_after is None or error.retry_after >= 0
 
 
 # --- server answers fed to the delivery core --------------------------------------------------
