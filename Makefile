@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install generate check-generated lint format typecheck test check clean serve
+.PHONY: help install generate check-generated lint format typecheck test check check-matrix clean serve
 
 help:
 	@echo "make demo             the SDK end to end against a local server (README's first command)"
@@ -15,6 +15,7 @@ help:
 	@echo "make typecheck        mypy --strict on src/ and scripts/"
 	@echo "make test             the test suite"
 	@echo "make check            all of the above (what CI runs)"
+	@echo "make check-matrix     the test suite on Python 3.10, 3.12 and 3.13 too (CI runs it after check)"
 	@echo "make build|build-dev|publish|publish-dev  package and release (docs/release.md)"
 	@echo "make serve            run the local Telemetry API v1 server (SERVE_ARGS='--port 8080 ...')"
 	@echo "make bench            speed and memory figures against their budgets (docs/performance.md)"
@@ -49,8 +50,15 @@ test: $(STAMP)
 
 check: check-generated lint typecheck test
 
+# The other supported interpreters (pyenv or pythonX.Y on PATH), one .venv-X.Y each; see the
+# script for how they are found. MATRIX_VERSIONS="3.10" narrows it.
+MATRIX_VERSIONS ?= 3.10 3.12 3.13
+
+check-matrix:
+	MATRIX_VERSIONS="$(MATRIX_VERSIONS)" scripts/check-matrix.sh
+
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-3.* build dist .pytest_cache .mypy_cache .ruff_cache
 
 # Packaging and release (docs/release.md); scripts/publish.py does the work.
 # publish reads TWINE_REPOSITORY_URL, TWINE_USERNAME, TWINE_PASSWORD and optional PUBLISH_INDEX_URL.
