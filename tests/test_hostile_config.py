@@ -376,3 +376,25 @@ def test_the_configuration_doc_lists_every_rule() -> None:
         assert f"`{name}`" in doc, name
         if rule.unit:
             assert f"| {rule.unit} |" in doc, name
+
+
+async def test_the_asyncio_submitter_survives_unusable_numbers(local_server: LocalServer) -> None:
+    config = _config(
+        local_server.url,
+        submit_interval_seconds=math.inf,
+        request_timeout_seconds=math.nan,
+        max_retries=-3,
+    )
+    assert len(config.validate()) == 3
+    client = TelemetryClient(config)
+    await client.start_async()
+    client.track(_event())
+    assert client.is_running
+    await client.stop_async()
+    assert client.stats.delivered == 1
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "0", "-1"])
+def test_doctor_refuses_an_unusable_timeout(capsys: pytest.CaptureFixture[str], value: str) -> None:
+    assert main(["doctor", "--timeout", value]) == 2
+    assert "--timeout must be a number of seconds" in capsys.readouterr().err

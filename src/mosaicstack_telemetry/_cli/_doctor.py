@@ -143,8 +143,8 @@ def _check_key(args: argparse.Namespace, report: _Report) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the configuration and the checks; 0 when nothing is wrong, 1 otherwise."""
-    if args.timeout <= 0:
-        print(f"{PROG}: --timeout must be positive", file=sys.stderr)
+    if not 0 < args.timeout <= 600:  # also refuses nan and inf
+        print(f"{PROG}: --timeout must be a number of seconds from 0 to 600", file=sys.stderr)
         return 2
     config = _common.config_from(args)
     report = _Report()
