@@ -4,8 +4,8 @@ JSON Schema's `integer` includes integral numbers written as floats (`5.0`) but 
 booleans; pydantic's lax mode accepts `"5"` and `false`, and its strict mode rejects `5.0`.
 Parsing with integral floats turned into ints, then validating strictly, gives JSON Schema's
 answer. Non-standard constants (`NaN`, `Infinity`) are not JSON and are refused, and so are
-documents nested deeper than `MAX_DEPTH` and strings with lone surrogates (`"\ud800"`, which no
-UTF-8 text can hold).
+documents nested deeper than `MAX_DEPTH` and strings holding a lone surrogate (the JSON escape
+`"\\ud800"`, which no UTF-8 text can hold).
 """
 
 from __future__ import annotations
