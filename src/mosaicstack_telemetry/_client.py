@@ -34,14 +34,15 @@ class TelemetryClient:
 
     def __init__(self, config: TelemetryConfig) -> None:
         _secrets.register(config.api_key, self)
+        given = config
         # Never run with an invalid value: each one is replaced (and reported here, once).
-        config, problems = usable_config(config)
+        config, problems = usable_config(given)
         self._config = config
-        enabled = config.enabled
-        if enabled or any(p.startswith("enabled ") for p in problems):
+        # A switch that was not a bool is turned off: say why, as for an enabled client.
+        if config.enabled or given.enabled is not config.enabled:
             for problem in problems:
                 logger.warning("Telemetry config problem: %s", problem)
-        self._enabled = enabled
+        self._enabled = config.enabled
         self._queue = EventQueue(config.max_queue_size)
         # Wake the worker early once a full batch is queued (or the queue is full, if smaller).
         self._queue.threshold = min(100, max(1, config.batch_size), max(1, config.max_queue_size))
