@@ -8,10 +8,12 @@ import logging
 import threading
 from collections.abc import Callable
 from types import TracebackType
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from . import _secrets
+from . import llm as _llm  # imports no provider SDK; its names load on first use
 from ._cache import PredictionCache
 from ._config import TelemetryConfig, usable_config
 from ._delivery import Delivery, DeliveryStats
@@ -23,6 +25,9 @@ from ._models import TaskCompletionEvent
 from ._queue import EventQueue
 from ._retry import RetryPolicy
 from ._worker import AsyncWorker, ThreadWorker, run_steps
+
+if TYPE_CHECKING:
+    from .llm import LlmTask
 
 logger = logging.getLogger("mosaicstack_telemetry")
 
@@ -84,6 +89,13 @@ class TelemetryClient:
         except Exception:
             self._count_invalid()
             logger.exception("Unexpected error in track(); event dropped")
+
+    def llm_task(self, **options: Any) -> LlmTask:
+        """Time one LLM task and queue its event: a (async) context manager or a decorator.
+
+        Options and behaviour: `mosaicstack_telemetry.llm.LlmTask` (docs/llm.md).
+        """
+        return _llm.LlmTask(self, **options)
 
     def _count_invalid(self) -> None:
         with self._lock:

@@ -53,6 +53,8 @@ class DeliveryStats:
     dry_run: int = 0
     evicted: int = 0
     invalid: int = 0
+    unknown_models: int = 0  # LLM calls priced 0 for want of a price (mosaicstack_telemetry.llm)
+    clamped: int = 0  # LLM task values above the schema maxima, sent as the maximum
 
 
 class Delivery:
