@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import math
 import os
+from datetime import datetime
 from typing import Any
 from unittest import mock
+from zoneinfo import ZoneInfo
 
 import httpx
 from hypothesis import example, given
@@ -253,6 +255,10 @@ setter_calls = st.lists(
 @given(st.one_of(anything, st.uuids(), st.just(INSTANCE_ID)), setter_calls)
 @example(INSTANCE_ID, [("quality", (), {"passed": True, "gates_run": 5})])
 @example(INSTANCE_ID, [("context", (), {"utilization": math.nan})])
+# A UTC offset with seconds (RFC 3339 offsets are whole minutes): sent in UTC, not shifted.
+@example(
+    INSTANCE_ID, [("timestamp", (datetime(1912, 1, 1, tzinfo=ZoneInfo("Africa/Abidjan")),), {})]
+)
 def test_builder_setters_never_raise_and_build_names_the_bad_field(
     instance_id: Any, calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]]
 ) -> None:
