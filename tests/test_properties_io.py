@@ -49,6 +49,11 @@ def jsonl(tmp_path: Path) -> Path:
     return tmp_path / "events.jsonl"
 
 
+def _non_blank(path: Path) -> int:
+    # JSON Lines are separated by \n only (a lone \r is inside a line, as the CLI reads it).
+    return sum(1 for raw in path.read_bytes().split(b"\n") if raw.strip())
+
+
 def _write(path: Path, lines: list[bytes]) -> None:
     # Each line on its own: a generated line without a newline must not swallow the next.
     path.write_bytes(b"".join(line if line.endswith(b"\n") else line + b"\n" for line in lines))
@@ -56,13 +61,14 @@ def _write(path: Path, lines: list[bytes]) -> None:
 
 @cases("cli_validate")
 @given(st.lists(input_lines, max_size=5))
+@example([b'{"a": 1}\r{"b": 2}', b"\x0b\r\n"])
 def test_validate_reports_every_bad_line_and_exits_0_or_1(
     jsonl: Path, capsys: pytest.CaptureFixture[str], lines: list[bytes]
 ) -> None:
     _write(jsonl, lines)
     status = main(["validate", str(jsonl)])
     out, err = capsys.readouterr()
-    non_blank = sum(1 for raw in jsonl.read_bytes().splitlines() if raw.strip())
+    non_blank = _non_blank(jsonl)
     summary = re.search(r": (\d+) valid, (\d+) invalid of (\d+) events\n\Z", out)
     assert summary is not None, out
     valid, invalid, total = map(int, summary.groups())
@@ -103,7 +109,7 @@ def test_send_accounts_for_every_line_and_never_prints_the_key(
     out, err = capsys.readouterr()
     rows = dict(re.findall(r"^  (\w[\w ]*?) +(\d+)", out, flags=re.MULTILINE))
     read = int(re.search(r"read +(\d+) non-blank lines", out).group(1))  # type: ignore[union-attr]
-    assert read == sum(1 for raw in jsonl.read_bytes().splitlines() if raw.strip())
+    assert read == _non_blank(jsonl)
     sent = int(rows["sent"])
     assert int(rows["invalid"]) + sent == read
     delivered = int(rows["accepted"]) + int(rows["duplicates"])
