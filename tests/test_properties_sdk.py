@@ -153,13 +153,15 @@ def test_a_client_with_any_config_starts_stops_and_accounts_for_every_event(
         request_timeout_seconds=5.0,
     )
     with _clean_env(), all_logs() as logs:
-        client = TelemetryClient(TelemetryConfig(**kwargs))
+        config = TelemetryConfig(**kwargs)
+        enabled = usable_config(config)[0].enabled  # an invalid switch means off
+        client = TelemetryClient(config)
         client.start()
         for _ in range(events):
             client.track(TaskCompletionEvent(**event_payload()))
         client.stop()
     s = client.stats
-    tracked = events if client._enabled else 0
+    tracked = events if enabled else 0
     accounted = s.delivered + s.rejected + s.dropped + s.dry_run + s.evicted + client.queue_size
     assert accounted == tracked, s
     assert not client.is_running
