@@ -19,7 +19,7 @@ from tests.factories import event_payload
 
 CASES = {
     "config_fields": 2500,
-    "config_client": 60,
+    "config_client": 100,
     "env": 1000,
     "builder": 1500,
     "track": 700,
