@@ -41,6 +41,14 @@ def cases(surface: str) -> Callable[[_F], _F]:
     return settings(max_examples=max(5, int(CASES[surface] * _SCALE)))
 
 
+def mostly(value: Any, others: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """`value` three times in four, else anything from `others`: hostile, but mostly reaching
+    the deeper layers."""
+    return st.sampled_from([True, True, True, False]).flatmap(
+        lambda usual: st.just(value) if usual else others
+    )
+
+
 # A secret that must never appear in any output; a valid key, so it is actually used.
 SECRET_KEY = "5ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e7abcd"
 assert len(SECRET_KEY) == 64

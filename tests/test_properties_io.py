@@ -23,7 +23,14 @@ from mosaicstack_telemetry._cli._validate import parse_lines
 from mosaicstack_telemetry._generated.models import BatchEventResponse, PredictionBatchResponse
 from tests.factories import API_KEY, INSTANCE_ID, event_payload, query_payload
 from tests.local_server import LocalServer
-from tests.properties import cases, input_lines, json_line, json_values, mutated_events
+from tests.properties import (
+    cases,
+    input_lines,
+    json_line,
+    json_values,
+    mostly,
+    mutated_events,
+)
 from tests.secrets_log import all_logs
 
 # --- CLI input lines -------------------------------------------------------------------------
@@ -125,27 +132,33 @@ def test_send_accounts_for_every_line_and_never_prints_the_key(
 _HEADER_BYTES = st.binary(max_size=30).map(
     lambda raw: bytes(b for b in raw if b >= 0x20 and b != 0x7F).strip()
 )
-_AUTH = st.one_of(
-    st.just(f"Bearer {API_KEY}"),
-    st.just(f"bearer {API_KEY.upper()}"),
-    st.just(f"Bearer {'b' * 64}"),
-    st.just(f"Basic {API_KEY}"),
-    st.just("Bearer"),
-    st.just(None),
-    _HEADER_BYTES,
-)
-_CONTENT_TYPES = st.one_of(
-    st.sampled_from(
-        [
-            "application/json",
-            "application/json; charset=utf-8",
-            "text/plain",
-            "application/x-www-form-urlencoded",
-            "application/problem+json",
-            None,
-        ]
+_AUTH = mostly(
+    f"Bearer {API_KEY}",
+    st.one_of(
+        st.just(f"Bearer {API_KEY}"),
+        st.just(f"bearer {API_KEY.upper()}"),
+        st.just(f"Bearer {'b' * 64}"),
+        st.just(f"Basic {API_KEY}"),
+        st.just("Bearer"),
+        st.just(None),
+        _HEADER_BYTES,
     ),
-    _HEADER_BYTES,
+)
+_CONTENT_TYPES = mostly(
+    "application/json",
+    st.one_of(
+        st.sampled_from(
+            [
+                "application/json",
+                "application/json; charset=utf-8",
+                "text/plain",
+                "application/x-www-form-urlencoded",
+                "application/problem+json",
+                None,
+            ]
+        ),
+        _HEADER_BYTES,
+    ),
 )
 
 
@@ -155,15 +168,14 @@ def _bodies(draw: st.DrawFn, path: str) -> bytes:
         valid = st.lists(mutated_events(), max_size=3).map(lambda evs: {"events": evs})
     else:
         valid = st.lists(st.builds(query_payload), max_size=3).map(lambda qs: {"queries": qs})
-    value = draw(st.one_of(valid, json_values))
-    return draw(
-        st.one_of(
-            st.just(json.dumps(value).encode()),
-            st.binary(max_size=80),
-            st.just(b'{"events": [' + b"[" * 2000 + b"]" * 2000 + b"]}"),
-            st.just(b'{"events": [{"model": "\\udc00"}]}'),
-        )
+    hostile = st.one_of(
+        st.builds(lambda v: json.dumps(v).encode(), json_values),
+        st.binary(max_size=80),
+        st.just(b'{"events": [' + b"[" * 2000 + b"]" * 2000 + b"]}"),
+        st.just(b'{"events": [{"model": "\\udc00"}]}'),
     )
+    kind = draw(st.sampled_from(["valid", "valid", "hostile"]))
+    return draw(valid.map(lambda v: json.dumps(v).encode()) if kind == "valid" else hostile)
 
 
 @pytest.fixture

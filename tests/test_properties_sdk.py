@@ -50,6 +50,7 @@ from tests.properties import (
     hostile_numbers,
     hostile_text,
     json_values,
+    mostly,
 )
 from tests.secrets_log import all_logs
 
@@ -125,15 +126,10 @@ def test_any_config_is_reported_never_raised_and_the_client_runs_valid(
         logs.assert_free_of(secret)
 
 
-def _mostly(value: Any, others: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
-    """`value` three times in four, else anything from `others`."""
-    return st.one_of(st.just(value), st.just(value), st.just(value), others)
-
-
 _REACHABLE_CONFIG = {
     "api_key": st.one_of(anything, st.just(SECRET_KEY), st.just(SECRET_KEY + "\n")),
-    "enabled": _mostly(True, anything),
-    "dry_run": _mostly(False, anything),
+    "enabled": mostly(True, anything),
+    "dry_run": mostly(False, anything),
     "submit_interval_seconds": st.one_of(hostile_numbers, st.just(0.05)),
     "batch_size": st.one_of(hostile_numbers, st.integers(1, 100)),
     "max_queue_size": st.one_of(hostile_numbers, st.integers(1, 50)),
@@ -145,7 +141,7 @@ _REACHABLE_CONFIG = {
 @cases("config_client")
 @given(
     st.fixed_dictionaries({}, optional=_REACHABLE_CONFIG),
-    _mostly(
+    mostly(
         "{url}",
         st.sampled_from(["{url}/", "http://user:pw@{host}", "{url}\x00", "ftp://{host}"]),
     ),
