@@ -48,6 +48,12 @@ def test_defaults_match_the_reference() -> None:
     assert config.max_retries == 3
     assert config.user_agent == f"mosaicstack-telemetry-python/{__version__}"
     assert __version__ == "0.1.0"
+    # Additions to the reference (docs/lifecycle.md).
+    assert config.shutdown_timeout_seconds == 10.0
+    assert config.flush_on_sigterm is True
+    assert config.max_event_age_seconds is None
+    assert config.spool_dir is None
+    assert config.spool_max_bytes == 10 * 1024 * 1024
 
 
 def test_env_fills_empty_fields(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -101,6 +107,7 @@ def test_trailing_slashes_are_stripped() -> None:
 
 def test_valid_config_has_no_problems() -> None:
     assert _valid().validate() == []
+    assert _valid(shutdown_timeout_seconds=0, max_event_age_seconds=60).validate() == []
     assert _valid(batch_size=1).validate() == []
     assert _valid(batch_size=100).validate() == []
 
@@ -138,6 +145,18 @@ def test_valid_config_has_no_problems() -> None:
         (
             {"request_timeout_seconds": -1.0},
             "request_timeout_seconds must be between 0.1 and 600 seconds, got -1.0",
+        ),
+        (
+            {"shutdown_timeout_seconds": -1.0},
+            "shutdown_timeout_seconds must be between 0 and 3,600 seconds, got -1.0",
+        ),
+        (
+            {"max_event_age_seconds": 0},
+            "max_event_age_seconds must be between 1 and 31,536,000 seconds (or None), got 0",
+        ),
+        (
+            {"spool_max_bytes": 0},
+            "spool_max_bytes must be between 1,024 and 10,737,418,240 bytes, got 0",
         ),
     ],
 )

@@ -34,7 +34,7 @@ from mosaicstack_telemetry import (
     TelemetryClient,
     TelemetryConfig,
 )
-from mosaicstack_telemetry._config import FIELD_RULES, field_problem, usable_config
+from mosaicstack_telemetry._config import FIELD_RULES, KEEP, field_problem, usable_config
 from mosaicstack_telemetry._delivery import Delivery, DeliveryStats
 from mosaicstack_telemetry._errors import ApiError, parse_retry_after
 from mosaicstack_telemetry._generated import endpoints
@@ -82,6 +82,7 @@ _FIELD_VALUES: dict[str, st.SearchStrategy[Any]] = {
     "instance_id": st.one_of(anything, st.just(INSTANCE_ID), st.uuids()),
     "enabled": anything,
     "dry_run": anything,
+    "flush_on_sigterm": anything,
     "user_agent": anything,
     **{
         name: st.one_of(hostile_numbers, anything)
@@ -116,7 +117,7 @@ def test_any_config_is_reported_never_raised_and_the_client_runs_valid(
         text += repr(client)
     assert all(isinstance(p, str) and p.split(" ")[0] in FIELD_RULES for p in problems)
     for name, rule in FIELD_RULES.items():
-        if rule.fallback is not None:
+        if rule.fallback is not KEEP:
             # The client never runs with an invalid value.
             assert field_problem(name, getattr(usable, name)) is None, name
     assert len(messages) == len(problems)

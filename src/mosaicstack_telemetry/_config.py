@@ -24,16 +24,20 @@ ENV_ENABLED = "MOSAIC_TELEMETRY_ENABLED"
 ENV_SERVER_URL = "MOSAIC_TELEMETRY_SERVER_URL"
 ENV_API_KEY = "MOSAIC_TELEMETRY_API_KEY"
 ENV_INSTANCE_ID = "MOSAIC_TELEMETRY_INSTANCE_ID"
+ENV_SPOOL_DIR = "MOSAIC_TELEMETRY_SPOOL_DIR"
 
 _TRUTHY = frozenset({"1", "true", "yes"})
 _API_KEY = re.compile(r"[0-9a-fA-F]{64}")
 
 DEFAULT_USER_AGENT = f"mosaicstack-telemetry-python/{__version__}"
+DEFAULT_SPOOL_MAX_BYTES = 10 * 1024 * 1024
 
 # Below this the submitter would wake so often it busy-loops a core.
 MIN_SUBMIT_INTERVAL_SECONDS = 0.01
 
 _DEFAULT = object()
+# A FieldRule fallback: no substitute; the value is used as far as it is safe (usable_config).
+KEEP = object()
 
 
 @dataclass(frozen=True)
@@ -41,14 +45,16 @@ class FieldRule:
     """What one TelemetryConfig field accepts, and what the client uses when it is invalid."""
 
     kind: type
+    """bool, int, float, str, or os.PathLike (a str or path object)."""
     minimum: float | None = None
     maximum: float | None = None
     unit: str = ""
     check: Callable[[str], str | None] | None = None
     """For strings: the problem with a value, or None."""
+    optional: bool = False
+    """Whether None is valid (it means "off" for the field)."""
     fallback: object = _DEFAULT
-    """Used by the client instead of an invalid value: the field's default unless given; None
-    means there is no substitute (the value is used as far as it is safe, see the client)."""
+    """Used by the client instead of an invalid value: the field's default unless given."""
 
 
 def _server_url_problem(value: str) -> str | None:
@@ -85,6 +91,12 @@ def _instance_id_problem(value: str) -> str | None:
     return None
 
 
+def _path_problem(value: str) -> str | None:
+    if "\x00" in value:
+        return f"spool_dir must not contain a NUL character, got {value!r}"
+    return None
+
+
 def _user_agent_problem(value: str) -> str | None:
     if value and header_safe(value):
         return None
@@ -93,9 +105,9 @@ def _user_agent_problem(value: str) -> str | None:
 
 # One line per field. Ranges are inclusive; numbers must also be finite.
 FIELD_RULES: dict[str, FieldRule] = {
-    "server_url": FieldRule(str, check=_server_url_problem, fallback=None),
-    "api_key": FieldRule(str, check=_api_key_problem, fallback=None),
-    "instance_id": FieldRule(str, check=_instance_id_problem, fallback=None),
+    "server_url": FieldRule(str, check=_server_url_problem, fallback=KEEP),
+    "api_key": FieldRule(str, check=_api_key_problem, fallback=KEEP),
+    "instance_id": FieldRule(str, check=_instance_id_problem, fallback=KEEP),
     # An invalid switch fails safe: telemetry off, and nothing sent in dry-run.
     "enabled": FieldRule(bool, fallback=False),
     "submit_interval_seconds": FieldRule(float, MIN_SUBMIT_INTERVAL_SECONDS, 86_400.0, "seconds"),
@@ -106,11 +118,18 @@ FIELD_RULES: dict[str, FieldRule] = {
     "dry_run": FieldRule(bool, fallback=True),
     "max_retries": FieldRule(int, 0, 20, "retries"),
     "user_agent": FieldRule(str, check=_user_agent_problem),
+    "shutdown_timeout_seconds": FieldRule(float, 0.0, 3_600.0, "seconds"),
+    "flush_on_sigterm": FieldRule(bool),
+    "max_event_age_seconds": FieldRule(float, 1.0, 31_536_000.0, "seconds", optional=True),
+    # An unusable spool directory means no spool (events stay in memory).
+    "spool_dir": FieldRule(os.PathLike, check=_path_problem, optional=True, fallback=None),
+    "spool_max_bytes": FieldRule(int, 1024, 10 * 1024**3, "bytes"),
 }
 
 
 def _type_name(kind: type) -> str:
-    return {bool: "True or False", int: "an integer", float: "a number", str: "a string"}[kind]
+    names = {bool: "True or False", int: "an integer", float: "a number", str: "a string"}
+    return names.get(kind, "a path (str or os.PathLike)")
 
 
 def _shown(name: str, value: object) -> str:
@@ -123,6 +142,18 @@ def _shown(name: str, value: object) -> str:
 def field_problem(name: str, value: object) -> str | None:
     """What is wrong with `value` for field `name` (per FIELD_RULES), or None if it is valid."""
     rule = FIELD_RULES[name]
+    if value is None and rule.optional:
+        return None
+    if rule.kind is os.PathLike:
+        if not isinstance(value, (str, os.PathLike)):
+            return f"{name} must be {_type_name(rule.kind)} or None, got {type(value).__name__}"
+        try:
+            path = os.fspath(value)
+        except TypeError as exc:
+            return f"{name} must be {_type_name(rule.kind)} or None, got {exc}"
+        if not isinstance(path, str):
+            return f"{name} must be a text path, got {type(path).__name__}"
+        return rule.check(path) if rule.check is not None else None
     if rule.kind is bool:
         if isinstance(value, bool):
             return None
@@ -152,7 +183,10 @@ def field_problem(name: str, value: object) -> str | None:
     low, high = rule.minimum, rule.maximum
     if (low is not None and value < low) or (high is not None and value > high):
         unit = f" {rule.unit}" if rule.unit else ""
-        return f"{name} must be between {_number(low)} and {_number(high)}{unit}, got {value!r}"
+        none = " (or None)" if rule.optional else ""
+        return (
+            f"{name} must be between {_number(low)} and {_number(high)}{unit}{none}, got {value!r}"
+        )
     return None
 
 
@@ -178,6 +212,12 @@ class TelemetryConfig:
     dry_run: bool = False
     max_retries: int = 3
     user_agent: str = DEFAULT_USER_AGENT
+    # Shutdown, signals and the disk spool (docs/lifecycle.md).
+    shutdown_timeout_seconds: float = 10.0
+    flush_on_sigterm: bool = True
+    max_event_age_seconds: float | None = None
+    spool_dir: str | os.PathLike[str] | None = None
+    spool_max_bytes: int = DEFAULT_SPOOL_MAX_BYTES
 
     def __post_init__(self) -> None:
         env = os.environ
@@ -200,6 +240,9 @@ class TelemetryConfig:
             _secrets.register(self.api_key, self)
         if isinstance(self.instance_id, uuid.UUID):
             self.instance_id = str(self.instance_id)
+        if self.spool_dir is None or self.spool_dir == "":
+            # An empty MOSAIC_TELEMETRY_SPOOL_DIR counts as unset: no spool.
+            self.spool_dir = env.get(ENV_SPOOL_DIR, "").strip() or None
 
     def validate(self) -> list[str]:
         """Return one message per configuration problem; an empty list means valid."""
@@ -242,7 +285,7 @@ def usable_config(config: TelemetryConfig) -> tuple[TelemetryConfig, list[str]]:
         problem = field_problem(name, value)
         if problem is None:
             continue
-        if rule.fallback is None:
+        if rule.fallback is KEEP:
             messages.append(problem)
             continue
         replacement = defaults[name] if rule.fallback is _DEFAULT else rule.fallback

@@ -17,6 +17,7 @@ from . import _common
 from ._validate import ParsedLine, parse_lines, read_lines
 
 if TYPE_CHECKING:
+    from .._delivery import DeliveryStats
     from .._models import TaskCompletionEvent
 
 PROG = "mosaic-telemetry send"
@@ -142,6 +143,14 @@ class Delivered:
     """The server's message for each rejected event, by event_id."""
 
 
+def _settled(stats: DeliveryStats) -> int:
+    """Events with a final answer: delivered, or dropped for any counted reason."""
+    return (
+        stats.delivered + stats.rejected + stats.dropped + stats.isolated + stats.dropped_refused
+        + stats.dropped_stale
+    )  # fmt: skip
+
+
 def _deliver(
     events: list[TaskCompletionEvent], config_args: argparse.Namespace, progress: Progress
 ) -> Delivered:
@@ -164,7 +173,7 @@ def _deliver(
                 client.track(event)
             while True:
                 stats = client.stats
-                done = stats.delivered + stats.rejected + stats.dropped
+                done = _settled(stats)
                 progress.update(done)
                 # put_back: the server is unwell and a batch waits for the next cycle; stop()
                 # makes one last attempt, and whatever is still queued is reported.
@@ -174,7 +183,7 @@ def _deliver(
         finally:
             client.stop()
             stats = client.stats
-            progress.update(stats.delivered + stats.rejected + stats.dropped)
+            progress.update(_settled(stats))
             progress.clear()
     result = Delivered(
         delivered=stats.delivered,
