@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from ._client import TelemetryClient
     from ._config import TelemetryConfig
     from ._errors import TelemetryError
+    from ._estimate import Estimate as Estimate
     from ._generated.models import (
         BatchEventRequest,
         BatchEventResponse,
@@ -46,6 +47,7 @@ _WHERE = {
     "BatchEventResult": _GENERATED,
     "Complexity": _GENERATED,
     "CorrectionFactors": _GENERATED,
+    "Estimate": "._estimate",  # an addition to the reference: importable, not in __all__
     "EventBuilder": "._builder",
     "EventQueue": "._queue",
     "Harness": _GENERATED,

@@ -25,6 +25,7 @@ ENV_SERVER_URL = "MOSAIC_TELEMETRY_SERVER_URL"
 ENV_API_KEY = "MOSAIC_TELEMETRY_API_KEY"
 ENV_INSTANCE_ID = "MOSAIC_TELEMETRY_INSTANCE_ID"
 ENV_SPOOL_DIR = "MOSAIC_TELEMETRY_SPOOL_DIR"
+ENV_CACHE_DIR = "MOSAIC_TELEMETRY_CACHE_DIR"
 
 _TRUTHY = frozenset({"1", "true", "yes"})
 _API_KEY = re.compile(r"[0-9a-fA-F]{64}")
@@ -93,7 +94,7 @@ def _instance_id_problem(value: str) -> str | None:
 
 def _path_problem(value: str) -> str | None:
     if "\x00" in value:
-        return f"spool_dir must not contain a NUL character, got {value!r}"
+        return f"must not contain a NUL character, got {value!r}"
     return None
 
 
@@ -124,6 +125,10 @@ FIELD_RULES: dict[str, FieldRule] = {
     # An unusable spool directory means no spool (events stay in memory).
     "spool_dir": FieldRule(os.PathLike, check=_path_problem, optional=True, fallback=None),
     "spool_max_bytes": FieldRule(int, 1024, 10 * 1024**3, "bytes"),
+    "persist_predictions": FieldRule(bool),
+    # An unusable cache directory means predictions are not kept on disk.
+    "prediction_cache_dir": FieldRule(os.PathLike, check=_path_problem, fallback=""),
+    "prediction_max_stale_seconds": FieldRule(float, 0.0, 31_536_000.0, "seconds"),
 }
 
 
@@ -153,7 +158,8 @@ def field_problem(name: str, value: object) -> str | None:
             return f"{name} must be {_type_name(rule.kind)} or None, got {exc}"
         if not isinstance(path, str):
             return f"{name} must be a text path, got {type(path).__name__}"
-        return rule.check(path) if rule.check is not None else None
+        problem = rule.check(path) if rule.check is not None else None
+        return None if problem is None else f"{name} {problem}"
     if rule.kind is bool:
         if isinstance(value, bool):
             return None
@@ -218,6 +224,10 @@ class TelemetryConfig:
     max_event_age_seconds: float | None = None
     spool_dir: str | os.PathLike[str] | None = None
     spool_max_bytes: int = DEFAULT_SPOOL_MAX_BYTES
+    # Persisted predictions (docs/predictions.md): on when either of the first two is set.
+    persist_predictions: bool = False
+    prediction_cache_dir: str = ""
+    prediction_max_stale_seconds: float = 604800.0
 
     def __post_init__(self) -> None:
         env = os.environ
@@ -231,6 +241,10 @@ class TelemetryConfig:
             self.api_key = env.get(ENV_API_KEY, "")
         if not self.instance_id:
             self.instance_id = env.get(ENV_INSTANCE_ID, "")
+        if self.prediction_cache_dir and isinstance(self.prediction_cache_dir, (str, os.PathLike)):
+            self.prediction_cache_dir = os.fspath(self.prediction_cache_dir)  # a Path works too
+        elif not self.prediction_cache_dir:
+            self.prediction_cache_dir = env.get(ENV_CACHE_DIR, "").strip()
         # Never raise here: values of the wrong type are kept for validate() to name.
         if isinstance(self.server_url, str):
             self.server_url = self.server_url.strip().rstrip("/")
@@ -250,6 +264,17 @@ class TelemetryConfig:
         checked = (f.name for f in fields(self) if f.name in FIELD_RULES)
         problems = (field_problem(name, getattr(self, name)) for name in checked)
         return [problem for problem in problems if problem is not None]
+
+    def _prediction_problems(self) -> list[str]:
+        stale = self.prediction_max_stale_seconds
+        if not 0 <= stale < float("inf"):
+            return [f"prediction_max_stale_seconds must be zero or positive, got {stale}"]
+        return []
+
+    @property
+    def persists_predictions(self) -> bool:
+        """Whether predictions are kept on disk (persist_predictions or a prediction_cache_dir)."""
+        return bool(self.persist_predictions or self.prediction_cache_dir)
 
     def __repr__(self) -> str:
         parts = []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import email.utils
-import math
+import re
 import time
 from typing import TYPE_CHECKING
 
@@ -11,24 +11,29 @@ if TYPE_CHECKING:  # only for annotations: TelemetryError alone must not import 
     import httpx
 
 
+# RFC 9110 delay-seconds: digits only. float() would also take "nan", "inf", "1e3", "1_000"
+# and "-5"; those are as unusable as any other junk, so the backoff applies instead.
+_DELAY_SECONDS = re.compile(r"[0-9]+")
+
+
 class TelemetryError(Exception):
     """Base exception for telemetry client errors."""
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a Retry-After value (delta-seconds or HTTP date); None if unusable."""
+    """Seconds to wait from a Retry-After value (delay-seconds or HTTP date); None if unusable.
+
+    A date in the past means 0; anything else (a fraction, a sign, a word) is unusable.
+    """
     if value is None:
         return None
     value = value.strip()
     if not value:
         return None
-    try:
+    if _DELAY_SECONDS.fullmatch(value):
         seconds = float(value)
-    except ValueError:
-        pass
-    else:
-        # "inf" and "nan" parse as floats but are no number of seconds.
-        return max(0.0, seconds) if math.isfinite(seconds) else None
+        # Hundreds of digits overflow to inf: no usable number of seconds.
+        return seconds if seconds != float("inf") else None
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
