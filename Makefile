@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install generate check-generated lint format typecheck test check clean serve
+.PHONY: help install generate check-generated lint format typecheck test check check-matrix clean serve
 .PHONY: ts-node ts-install ts-check ts-build ts-test
 
 help:
@@ -22,6 +22,7 @@ help:
 	@echo "make check-version    fail unless ts/ carries the version of src/mosaicstack_telemetry/_version.py"
 	@echo "make check-parity     Python and TypeScript packages agree: surfaces, shared vectors, spec, version (docs/parity.md)"
 	@echo "make check            all of the above (what CI runs)"
+	@echo "make check-matrix     the test suite on Python 3.10, 3.12 and 3.13 too (CI runs it after check)"
 	@echo "make build|build-dev|publish|publish-dev  package and release (docs/release.md)"
 	@echo "make pack-npm|pack-npm-dev|publish-npm|publish-npm-dev  the same for ts/ (npm)"
 	@echo "make sync-version     write _version.py's version into ts/package.json, package-lock.json, src/version.ts"
@@ -58,8 +59,15 @@ test: $(STAMP) ts-install
 
 check: check-generated check-version lint typecheck test ts-check ts-test check-parity
 
+# The other supported interpreters (pyenv or pythonX.Y on PATH), one .venv-X.Y each; see the
+# script for how they are found. MATRIX_VERSIONS="3.10" narrows it.
+MATRIX_VERSIONS ?= 3.10 3.12 3.13
+
+check-matrix:
+	MATRIX_VERSIONS="$(MATRIX_VERSIONS)" scripts/check-matrix.sh
+
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-3.* build dist .pytest_cache .mypy_cache .ruff_cache
 	rm -rf ts/node_modules ts/dist ts/build-test
 
 # --- TypeScript package (ts/, docs: ts/README.md) -------------------------------------------------

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.fault_server import FaultServer
 from tests.local_server import LocalServer, start_local_server
@@ -31,6 +33,28 @@ def local_server(tmp_path: Path) -> Iterator[LocalServer]:
         yield server
     finally:
         server.stop()
+
+
+# --- Hypothesis profiles (tests/test_properties_*.py) ------------------------------------------
+# "ci" (the default): derandomized and without an example database, so every run is the same
+# bounded set of cases; "dev" explores new cases each run and remembers failures;
+# "matrix" (make check-matrix) runs a fifth of the cases on the other interpreters.
+# Pick one with HYPOTHESIS_PROFILE=dev. Per-surface case counts live in tests/properties.py.
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+settings.register_profile("matrix", parent=settings.get_profile("ci"))
+settings.register_profile(
+    "dev",
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(autouse=True)

@@ -53,6 +53,8 @@ class FaultServer:
 
     def __init__(self) -> None:
         self.requests: list[Recorded] = []
+        self.body_bytes_written = 0
+        """Reply body bytes the client accepted (a client that stops reading stops this)."""
         self.stored_events: dict[str, dict[str, Any]] = {}
         self.chaos: Callable[[], Reply | None] | None = None
         """Once the script runs out, asked for each request's reply (None: answer healthily)."""
@@ -187,6 +189,11 @@ class FaultServer:
                         self.wfile.write(raw[index : index + 1])
                         self.wfile.flush()
                     return
-                self.wfile.write(raw)
+                try:
+                    for start in range(0, len(raw), 65536):
+                        self.wfile.write(raw[start : start + 65536])
+                        server.body_bytes_written += len(raw[start : start + 65536])
+                except OSError:
+                    self.close_connection = True  # the client stopped reading and hung up
 
         return Handler

@@ -122,29 +122,42 @@ def test_valid_config_has_no_problems() -> None:
         ),
         (
             {"api_key": "abc"},
-            "api_key must be a 64-character hex string (got 3 characters; "
+            "api_key must be a 64-character hex string (got 3 characters (hex 3); "
             "set it or MOSAIC_TELEMETRY_API_KEY)",
         ),
         (
             {"api_key": "g" * 64},
-            "api_key must be a 64-character hex string (got 64 characters; "
+            "api_key must be a 64-character hex string (got 64 characters "
+            "(other letters/digits 64); "
             "set it or MOSAIC_TELEMETRY_API_KEY)",
         ),
         (
             {"instance_id": "nope"},
             "instance_id must be a valid UUID, got 'nope' (set it or MOSAIC_TELEMETRY_INSTANCE_ID)",
         ),
-        ({"submit_interval_seconds": 0}, "submit_interval_seconds must be positive, got 0"),
-        ({"max_queue_size": 0}, "max_queue_size must be positive, got 0"),
-        ({"batch_size": 0}, "batch_size must be between 1 and 100, got 0"),
-        ({"batch_size": 101}, "batch_size must be between 1 and 100, got 101"),
-        ({"request_timeout_seconds": -1.0}, "request_timeout_seconds must be positive, got -1.0"),
+        (
+            {"submit_interval_seconds": 0},
+            "submit_interval_seconds must be between 0.01 and 86,400 seconds, got 0",
+        ),
+        ({"max_queue_size": 0}, "max_queue_size must be between 1 and 1,000,000 events, got 0"),
+        ({"batch_size": 0}, "batch_size must be between 1 and 100 events, got 0"),
+        ({"batch_size": 101}, "batch_size must be between 1 and 100 events, got 101"),
+        (
+            {"request_timeout_seconds": -1.0},
+            "request_timeout_seconds must be between 0.1 and 600 seconds, got -1.0",
+        ),
         (
             {"shutdown_timeout_seconds": -1.0},
-            "shutdown_timeout_seconds must be zero or positive, got -1.0",
+            "shutdown_timeout_seconds must be between 0 and 3,600 seconds, got -1.0",
         ),
-        ({"max_event_age_seconds": 0}, "max_event_age_seconds must be positive or None, got 0"),
-        ({"spool_max_bytes": 0}, "spool_max_bytes must be positive, got 0"),
+        (
+            {"max_event_age_seconds": 0},
+            "max_event_age_seconds must be between 1 and 31,536,000 seconds (or None), got 0",
+        ),
+        (
+            {"spool_max_bytes": 0},
+            "spool_max_bytes must be between 1,024 and 10,737,418,240 bytes, got 0",
+        ),
     ],
 )
 def test_each_problem_has_one_clear_message(overrides: dict[str, object], message: str) -> None:

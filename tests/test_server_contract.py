@@ -62,3 +62,35 @@ def _own_instance(body: Any, instance_id: str) -> None:
 def test_server_conforms_to_the_spec(case: schemathesis.Case, contract_server: LocalServer) -> None:
     _own_instance(case.body, contract_server.instance_id)
     case.call_and_validate(base_url=contract_server.url, headers=contract_server.headers)
+
+
+# --- hostile input the generator does not produce: each answer must still match the spec -------
+
+_DEEP = '{"events": ' + "[" * 50_000 + "]" * 50_000 + "}"
+_SURROGATE = '{"events": [{"model": "\\ud800"}]}'
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "media_type", "status"),
+    [
+        ("/v1/events/batch", _DEEP, "application/json", 400),
+        ("/v1/predictions/batch", _DEEP, "application/json", 400),
+        ("/v1/events/batch", _SURROGATE, "application/json", 400),
+        ("/v1/events/batch", '{"events": []}', "text/plain", 415),
+        ("/v1/predictions/batch", "queries=1", "application/x-www-form-urlencoded", 415),
+        (
+            "/v1/events/batch",
+            '{"events": ["' + "x" * (1024 * 1024) + '"]}',
+            "application/json",
+            413,
+        ),
+    ],
+)
+def test_hostile_bodies_get_documented_4xx_answers(
+    contract_server: LocalServer, path: str, body: str, media_type: str, status: int
+) -> None:
+    operation = schema[path]["POST"]
+    headers = {**contract_server.headers, "Content-Type": media_type}
+    case = operation.Case(body=body.encode(), media_type=media_type, headers=headers)
+    response = case.call_and_validate(base_url=contract_server.url)
+    assert response.status_code == status, response.text

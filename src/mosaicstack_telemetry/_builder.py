@@ -18,6 +18,16 @@ from ._generated.models import (
 from ._models import TaskCompletionEvent, new_event_id
 
 
+def _gate_list(gates: object) -> list[QualityGate]:
+    # A copy, so later changes to the caller's list do not reach built events. Anything that is
+    # not a list of gates is kept as given: build() then names the field in its error.
+    if gates is None:
+        return []
+    if isinstance(gates, (list, tuple)):
+        return list(gates)
+    return gates  # type: ignore[return-value]
+
+
 @functools.lru_cache(maxsize=64)
 def _parsed(instance_id: str) -> str | UUID:
     # An invalid id is kept as given, so that build() fails with a pydantic error naming
@@ -154,8 +164,8 @@ class EventBuilder:
     ) -> EventBuilder:
         """Set quality gate results."""
         self._passed = passed
-        self._gates_run = list(gates_run or [])
-        self._gates_failed = list(gates_failed or [])
+        self._gates_run = _gate_list(gates_run)
+        self._gates_failed = _gate_list(gates_failed)
         return self
 
     def context(

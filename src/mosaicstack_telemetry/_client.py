@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from . import _forksafety
+from . import _forksafety, _secrets
 from . import llm as _llm  # imports no provider SDK; its names load on first use
 from ._cache import PredictionCache, _Key, _value, cache_key
-from ._config import TelemetryConfig
+from ._config import TelemetryConfig, usable_config
 from ._delivery import Delivery, DeliveryStats, FlushResult
 from ._errors import ApiError
 from ._estimate import MISS, Estimate, estimate_from
@@ -66,9 +66,14 @@ class TelemetryClient:
     """Queues events, submits them in the background, and caches predictions."""
 
     def __init__(self, config: TelemetryConfig) -> None:
+        _secrets.register(config.api_key, self)
+        given = config
+        # Never run with an invalid value: each one is replaced (and reported here, once).
+        config, problems = usable_config(given)
         self._config = config
-        if config.enabled:
-            for problem in config.validate():
+        # A switch that was not a bool is turned off: say why, as for an enabled client.
+        if config.enabled or given.enabled is not config.enabled:
+            for problem in problems:
                 logger.warning("Telemetry config problem: %s", problem)
         self._enabled = config.enabled
         self._queue = EventQueue(config.max_queue_size)
@@ -115,6 +120,7 @@ class TelemetryClient:
             _forksafety.register(self)
 
     def __repr__(self) -> str:
+        # The usable server_url: credentials were removed from it.
         return f"TelemetryClient(server_url={self._config.server_url!r}, running={self.is_running})"
 
     # -- the hot path -----------------------------------------------------------------------
@@ -678,13 +684,15 @@ class TelemetryClient:
     # -- HTTP -------------------------------------------------------------------------------
 
     def _client_options(self) -> dict[str, object]:
+        headers = {"User-Agent": self._config.user_agent}
+        if self._config.api_key:
+            headers["Authorization"] = f"Bearer {self._config.api_key}"
         return {
-            "base_url": self._config.server_url,
-            "headers": {
-                "Authorization": f"Bearer {self._config.api_key}",
-                "User-Agent": self._config.user_agent,
-            },
+            "base_url": _base_url(self._config.server_url),
+            "headers": headers,
             "timeout": self._config.request_timeout_seconds,
+            # A redirect could carry the key to another host: a 3xx is an answer, not a hop.
+            "follow_redirects": False,
         }
 
     def _sync_http(self) -> httpx.Client:
@@ -706,6 +714,19 @@ class TelemetryClient:
         left = self._queue.size + self._delivery.held
         if left and not self.is_running:
             logger.warning("%d telemetry events are still queued and were not delivered", left)
+
+
+def _base_url(url: str) -> str:
+    # usable_config() already refused what urlsplit sees as wrong; httpx is stricter still
+    # (IDNA host names), and a URL it cannot parse must not make start() raise: with no base
+    # URL every send fails as a connection error, and the events stay queued.
+    import httpx  # called where a client is made: httpx is loaded there anyway
+
+    try:
+        httpx.URL(url)
+    except Exception:
+        return ""
+    return url
 
 
 def _finite(value: float, default: float) -> float:

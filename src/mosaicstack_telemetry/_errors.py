@@ -30,7 +30,9 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     if not value:
         return None
     if _DELAY_SECONDS.fullmatch(value):
-        return float(value)
+        seconds = float(value)
+        # Hundreds of digits overflow to inf: no usable number of seconds.
+        return seconds if seconds != float("inf") else None
     import email.utils  # only for HTTP dates; it imports socket, too much for every start
 
     try:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 import random
 from collections.abc import Callable
-from datetime import datetime, timezone
-from typing import Any
+from datetime import datetime, timedelta, timezone
+from typing import Annotated, Any
 from uuid import UUID, SafeUUID
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, Field, model_validator
 
 from . import _forksafety  # noqa: F401  (its fork hooks: no lock left held in a child)
 from ._generated import models as _generated
@@ -68,6 +68,18 @@ def _compactor() -> Callable[[dict[str, Any]], dict[str, Any]]:
 
 _compact = _compactor()
 
+_MINUTE = timedelta(minutes=1)
+
+
+def _wire_exact(value: datetime) -> datetime:
+    # The wire's RFC 3339 offsets are whole minutes: a historical zone such as Africa/Abidjan
+    # in 1912 (-00:16:08) would be written as -00:16, moving the event by seconds. In UTC it is
+    # written exactly.
+    offset = value.utcoffset()
+    if offset is not None and offset % _MINUTE:
+        return value.astimezone(timezone.utc)
+    return value
+
 
 class TaskCompletionEvent(_generated.TaskCompletionEvent):
     """One completed AI coding task; `event_id` and `timestamp` default to a UUIDv4 and now-UTC."""
@@ -75,7 +87,7 @@ class TaskCompletionEvent(_generated.TaskCompletionEvent):
     # Required on the wire, but generated here when omitted: the spec has no way to say "uuid4()"
     # or "now" as a default.
     event_id: UUID = Field(default_factory=new_event_id, description="Unique event identifier.")
-    timestamp: AwareDatetime = Field(
+    timestamp: Annotated[AwareDatetime, AfterValidator(_wire_exact)] = Field(
         default_factory=_utcnow, description="When the task completed (UTC)."
     )
 

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from .._version import __version__
-from . import _demo, _doctor, _predict, _send, _serve, _spool, _validate
+from . import _common, _demo, _doctor, _predict, _send, _serve, _spool, _validate
 
 # Subcommands in `--help` order.
 _COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
@@ -57,7 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
-    status: int = args.func(args)
+    if args.command == "serve":
+        # serve prints a newly created key once, on purpose; it reads no server's answers.
+        status: int = args.func(args)
+        return status
+    with _common.scrubbed_output(_common.command_secrets(args)):
+        status = args.func(args)
     return status
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, TextIO
 
+from .. import _secrets
 from .._config import ENV_API_KEY, ENV_INSTANCE_ID, ENV_SERVER_URL
 
 if TYPE_CHECKING:
@@ -96,6 +97,46 @@ def enum_values(enum: type[Enum]) -> list[str]:
     return [str(member.value) for member in enum]
 
 
+# --- output with the key scrubbed -------------------------------------------------------------
+
+
+class _ScrubbingStream:
+    """A text stream that writes through `_secrets.scrub()`: no key reaches the terminal."""
+
+    def __init__(self, stream: TextIO, secrets: tuple[str, ...]) -> None:
+        self._stream = stream
+        self._secrets = secrets
+
+    def write(self, text: str) -> int:
+        self._stream.write(_secrets.scrub(text, self._secrets))
+        return len(text)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)
+
+
+def command_secrets(args: argparse.Namespace) -> tuple[str, ...]:
+    """The keys a command may know: its --api-key and the environment's."""
+    values = (getattr(args, "api_key", None), os.environ.get(ENV_API_KEY))
+    return tuple(v for v in values if isinstance(v, str) and v)
+
+
+@contextlib.contextmanager
+def scrubbed_output(secrets: tuple[str, ...]) -> Iterator[None]:
+    """stdout and stderr with `secrets`, Bearer tokens and 64-hex runs replaced by <redacted>.
+
+    A server's error message can echo the Authorization header; whatever a command prints
+    passes through here.
+    """
+    saved = sys.stdout, sys.stderr
+    sys.stdout = _ScrubbingStream(sys.stdout, secrets)
+    sys.stderr = _ScrubbingStream(sys.stderr, secrets)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
 # --- the SDK's log, shown with the key scrubbed -------------------------------------------------
 
 
@@ -120,9 +161,7 @@ class _SdkLogHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            message = record.getMessage()
-            if self.secret:
-                message = message.replace(self.secret, "<redacted>")
+            message = _secrets.scrub(record.getMessage(), (self.secret,))
             self.lines.append(LogLine(record.levelno, message, record))
             if self.show and record.levelno >= logging.WARNING:
                 print(f"{self.prog}: {message}", file=sys.stderr)

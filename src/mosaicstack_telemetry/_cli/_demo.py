@@ -25,6 +25,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .. import _urls
 from .._config import ENV_API_KEY, ENV_ENABLED, ENV_INSTANCE_ID, ENV_SERVER_URL
 from .._generated.models import (
     Complexity,
@@ -382,7 +383,7 @@ def run(args: argparse.Namespace) -> int:
         config = TelemetryConfig()  # reads MOSAIC_TELEMETRY_* from the environment
         if _common.config_errors(PROG, config):
             return 2
-        print(f"Using the server from ${ENV_SERVER_URL}: {config.server_url}")
+        print(f"Using the server from ${ENV_SERVER_URL}: {_urls.mask(config.server_url)}")
         return _drive(args, config.server_url, config.api_key, config.instance_id, None)
 
     try:

@@ -8,6 +8,7 @@ import socket
 import sys
 from urllib.parse import urlsplit
 
+from .. import _urls
 from .._config import ENV_ENABLED
 from .._version import __version__
 from . import _common
@@ -114,7 +115,10 @@ def _check_key(args: argparse.Namespace, report: _Report) -> None:
     headers = {"Authorization": f"Bearer {config.api_key}", "User-Agent": config.user_agent}
     try:
         with httpx.Client(
-            base_url=config.server_url, headers=headers, timeout=args.timeout
+            base_url=_urls.usable(config.server_url),
+            headers=headers,
+            timeout=args.timeout,
+            follow_redirects=False,  # the key goes to this server only
         ) as http:
             endpoints.get_predictions_batch(http, request)
     except ApiError as exc:
@@ -139,15 +143,19 @@ def _check_key(args: argparse.Namespace, report: _Report) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the configuration and the checks; 0 when nothing is wrong, 1 otherwise."""
-    if args.timeout <= 0:
-        print(f"{PROG}: --timeout must be positive", file=sys.stderr)
+    if not 0 < args.timeout <= 600:  # also refuses nan and inf
+        print(f"{PROG}: --timeout must be a number of seconds from 0 to 600", file=sys.stderr)
         return 2
     config = _common.config_from(args)
     report = _Report()
     print(f"mosaicstack-telemetry {__version__}, Python {sys.version.split()[0]}")
     print("configuration:")
     rows = [
-        ("server_url", config.server_url or "(not set)", _common.source_of(args, "server_url")),
+        (
+            "server_url",
+            _urls.mask(config.server_url) or "(not set)",
+            _common.source_of(args, "server_url"),
+        ),
         ("api_key", _common.redact(config.api_key), _common.source_of(args, "api_key")),
         ("instance_id", config.instance_id or "(not set)", _common.source_of(args, "instance_id")),
     ]
@@ -166,7 +174,7 @@ def run(args: argparse.Namespace) -> int:
     if not problems:
         report.ok("configuration is complete and well-formed")
 
-    url_ok = config.server_url.startswith(("http://", "https://"))
+    url_ok = bool(_urls.usable(config.server_url))
     if not url_ok:
         report.note("server checks skipped: no usable server_url")
     else:
@@ -174,7 +182,7 @@ def run(args: argparse.Namespace) -> int:
         if reason is not None:
             report.problem(f"the server does not answer: cannot connect to {reason}")
         else:
-            report.ok(f"{config.server_url} accepts TCP connections")
+            report.ok(f"{_urls.mask(config.server_url)} accepts TCP connections")
             if not any(p.startswith("api_key") for p in problems):
                 _check_key(args, report)
             else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .. import _urls
 from .._config import ENV_CACHE_DIR
 from .._generated.models import Complexity, Provider, TaskType
 from . import _common
@@ -148,7 +149,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"{PROG}: nothing cached for {_common.describe_query(query)}", file=sys.stderr)
         else:
             print(
-                f"{PROG}: could not get a prediction from {config.server_url}: {problem}",
+                f"{PROG}: could not get a prediction from "
+                f"{_urls.mask(config.server_url)}: {problem}",
                 file=sys.stderr,
             )
         return 1

@@ -11,6 +11,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TextIO
 
+from .. import _urls
+from .._config import FIELD_RULES
 from . import _common
 from ._validate import ParsedLine, parse_lines, read_lines
 
@@ -19,6 +21,8 @@ if TYPE_CHECKING:
     from .._models import TaskCompletionEvent
 
 PROG = "mosaic-telemetry send"
+
+MAX_QUEUE_SIZE = int(FIELD_RULES["max_queue_size"].maximum or 1_000_000)
 
 _DESCRIPTION = """\
 Validate every line of a JSON Lines file as a TaskCompletionEvent (exactly as `validate` does)
@@ -156,7 +160,7 @@ def _deliver(
     config = _common.config_from(
         config_args,
         # Room for every event: nothing valid is evicted, however long the file.
-        max_queue_size=max(1000, len(events)),
+        max_queue_size=min(MAX_QUEUE_SIZE, max(1000, len(events))),
         batch_size=100,
         submit_interval_seconds=0.25,
         max_retries=max(0, config_args.max_retries),
@@ -231,7 +235,7 @@ def run(args: argparse.Namespace) -> int:
             "invalid",
             f"{len(invalid)}" + (f" (lines {invalid_numbers}; not sent)" if invalid else ""),
         ),
-        ("sent", f"{len(events)} to {config.server_url}"),
+        ("sent", f"{len(events)} to {_urls.mask(config.server_url)}"),
         ("accepted", f"{result.delivered - result.duplicates} (stored)"),
         ("duplicates", f"{result.duplicates} (already stored; not an error)"),
         ("rejected", f"{result.rejected}"),

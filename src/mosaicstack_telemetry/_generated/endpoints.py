@@ -1,10 +1,11 @@
-# Generated from schema/telemetry-api-v1.yaml (sha256 76fd0d849c9ce77a410445b280c95d1fcaaf10260a5d0d045022e3d87b5943ba).
+# Generated from schema/telemetry-api-v1.yaml (sha256 cb319e8961148101e10cf3fa7a1afad2af1753d6bc756f0b0364d9c4379f2fce).
 # Do not edit by hand: change the spec or codegen/, then run `make generate`
 # (python -m codegen generate).
 """Typed endpoint stubs for Mosaic Telemetry API 1.0.0: one sync and one async function per operation.
 
 Each takes a configured httpx client (base URL, auth, timeout), sends the request model as JSON,
-returns the parsed response model on any 2xx, and raises ApiError on anything else.
+returns the parsed response model on any 2xx, and raises ApiError on anything else. At most
+`_response.MAX_RESPONSE_BYTES` of a response body are read.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from .._errors import ApiError
+from .._response import aread_bounded, read_bounded
 from .models import (
     BatchEventRequest,
     BatchEventResponse,
@@ -44,12 +46,13 @@ def _parse(response: httpx.Response, model: type[_Response]) -> _Response:
 
 def submit_events_batch(client: httpx.Client, body: BatchEventRequest) -> BatchEventResponse:
     """Submit a batch of task-completion events (POST /v1/events/batch, 202 on success)."""
-    response = client.request(
+    request = client.build_request(
         "POST",
         SUBMIT_EVENTS_BATCH_PATH,
         content=body.model_dump_json(),
         headers=_JSON_HEADERS,
     )
+    response = read_bounded(client.send(request, stream=True))
     return _parse(response, BatchEventResponse)
 
 
@@ -57,12 +60,13 @@ async def submit_events_batch_async(
     client: httpx.AsyncClient, body: BatchEventRequest
 ) -> BatchEventResponse:
     """Submit a batch of task-completion events (POST /v1/events/batch, 202 on success)."""
-    response = await client.request(
+    request = client.build_request(
         "POST",
         SUBMIT_EVENTS_BATCH_PATH,
         content=body.model_dump_json(),
         headers=_JSON_HEADERS,
     )
+    response = await aread_bounded(await client.send(request, stream=True))
     return _parse(response, BatchEventResponse)
 
 
@@ -70,12 +74,13 @@ def get_predictions_batch(
     client: httpx.Client, body: PredictionBatchRequest
 ) -> PredictionBatchResponse:
     """Fetch predictions for a batch of queries (POST /v1/predictions/batch, 200 on success)."""
-    response = client.request(
+    request = client.build_request(
         "POST",
         GET_PREDICTIONS_BATCH_PATH,
         content=body.model_dump_json(),
         headers=_JSON_HEADERS,
     )
+    response = read_bounded(client.send(request, stream=True))
     return _parse(response, PredictionBatchResponse)
 
 
@@ -83,10 +88,11 @@ async def get_predictions_batch_async(
     client: httpx.AsyncClient, body: PredictionBatchRequest
 ) -> PredictionBatchResponse:
     """Fetch predictions for a batch of queries (POST /v1/predictions/batch, 200 on success)."""
-    response = await client.request(
+    request = client.build_request(
         "POST",
         GET_PREDICTIONS_BATCH_PATH,
         content=body.model_dump_json(),
         headers=_JSON_HEADERS,
     )
+    response = await aread_bounded(await client.send(request, stream=True))
     return _parse(response, PredictionBatchResponse)

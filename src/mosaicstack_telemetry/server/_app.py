@@ -1,9 +1,10 @@
 """The ASGI app: both Telemetry API v1 operations, with auth, limits and spec-shaped errors.
 
 Each request is checked in this order: Bearer key (401 missing or malformed, 403 unknown), rate
-limit (429 with Retry-After), body size (413), JSON (400), schema via the generated models
-(422, `detail` as a list of loc/msg/type), then, for events, that every `instance_id` is the
-key's instance (403).
+limit (429 with Retry-After), Content-Type (415 unless application/json), body size (413), JSON
+(400, also for nesting deeper than 32 levels and for lone surrogates), schema via the
+generated models (422, `detail` as a list of loc/msg/type), then, for events, that every
+`instance_id` is the key's instance (403). Client input never causes a 5xx.
 """
 
 from __future__ import annotations
@@ -29,6 +30,13 @@ from ._ratelimit import RateLimiter
 from ._store import Store
 
 _Model = TypeVar("_Model", bound=BaseModel)
+
+
+def _is_json(content_type: str | None) -> bool:
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
 
 
 class _Reject(Exception):
@@ -98,6 +106,8 @@ class _Api:
         return b"".join(chunks)
 
     async def _parse(self, request: Request, model: type[_Model]) -> _Model:
+        if not _is_json(request.headers.get("content-type")):
+            raise _Reject(415, "Content-Type must be application/json")
         raw = await self._body(request)
         try:
             data = strict_json.loads(raw)

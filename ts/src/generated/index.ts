@@ -1,4 +1,4 @@
-// Generated from schema/telemetry-api-v1.yaml (sha256 76fd0d849c9ce77a410445b280c95d1fcaaf10260a5d0d045022e3d87b5943ba).
+// Generated from schema/telemetry-api-v1.yaml (sha256 cb319e8961148101e10cf3fa7a1afad2af1753d6bc756f0b0364d9c4379f2fce).
 // Do not edit by hand: change the spec or codegen/, then run `make generate`
 // (python -m codegen generate).
 /** Code generated from the Telemetry API spec: types, validators and endpoint stubs. */
