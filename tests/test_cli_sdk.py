@@ -458,7 +458,7 @@ def test_doctor_wrong_key_exits_1_and_says_it_was_rejected(
     result = subprocess.run([*CLI, "doctor"], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     assert "problem: the server rejected the API key (HTTP 403" in result.stdout
-    assert "1 problem(s) found" in result.stdout
+    assert result.stdout.rstrip().endswith("\n1 problem found")
     assert WRONG_KEY not in result.stdout + result.stderr
 
 
@@ -481,7 +481,7 @@ def test_doctor_without_config_lists_what_is_missing(
     assert "api_key      (not set)" in out
     assert "problem: server_url is required" in out
     assert "problem: instance_id must be a valid UUID" in out
-    assert "3 problem(s) found" in out
+    assert out.rstrip().endswith("\n3 problems found")
 
 
 def test_doctor_malformed_key_is_a_problem_and_never_printed(
@@ -494,6 +494,57 @@ def test_doctor_malformed_key_is_a_problem_and_never_printed(
     assert "problem: api_key must be a 64-character hex string" in out
     assert "key check skipped" in out
     assert BAD_KEY not in out
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("MOSAIC_TELEMETRY_ENABLED", "off"),
+        ("MOSAIC_TELEMETRY_ENABLED", "FALSE"),
+        ("MOSAIC_TELEMETRY_ENABLED", "0"),
+        ("DO_NOT_TRACK", "1"),
+    ],
+)
+def test_doctor_telemetry_switched_off_by_the_environment_exits_1(
+    env_server: LocalServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    variable: str,
+    value: str,
+) -> None:
+    # Everything else is fine: the server answers and takes the key.
+    monkeypatch.setenv(variable, value)
+    assert main(["doctor"]) == 1
+    out = capsys.readouterr().out
+    assert f"problem: {variable}={value} turns telemetry off" in out
+    assert "the server accepts the API key" in out
+    assert out.rstrip().endswith("\n1 problem found")
+
+
+def test_doctor_notes_an_unrecognised_enabled_value_the_sdk_ignores(
+    env_server: LocalServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MOSAIC_TELEMETRY_ENABLED", "enabled")
+    assert main(["doctor"]) == 0
+    out = capsys.readouterr().out
+    assert "note:    MOSAIC_TELEMETRY_ENABLED=enabled is not one of" in out
+    assert out.rstrip().endswith("all good")
+
+
+@pytest.mark.parametrize("suffix", ["/v1", "/v1/"])
+def test_doctor_suggests_dropping_a_trailing_v1(
+    env_server: LocalServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    suffix: str,
+) -> None:
+    monkeypatch.setenv("MOSAIC_TELEMETRY_SERVER_URL", env_server.url + suffix)
+    assert main(["doctor"]) == 1
+    out = capsys.readouterr().out
+    assert (
+        f"problem: server_url ends in /v1, but the SDK adds /v1/... itself: use {env_server.url} "
+        "instead" in out
+    )
 
 
 # --- demo -----------------------------------------------------------------------------------
