@@ -21,6 +21,7 @@ from ._generated.models import PredictionBatchRequest, PredictionQuery, Predicti
 from ._models import TaskCompletionEvent
 from ._queue import EventQueue
 from ._retry import RetryPolicy
+from ._visible_log import asked_for_level
 from ._worker import AsyncWorker, ThreadWorker, run_steps
 
 logger = logging.getLogger("mosaicstack_telemetry")
@@ -241,7 +242,8 @@ class TelemetryClient:
         if not queries or not self._enabled:
             return []
         if self._config.dry_run:
-            logger.info(
+            logger.log(
+                asked_for_level(logger),
                 "[DRY RUN] Would fetch predictions for %d queries from %s",
                 len(queries),
                 self._config.server_url,

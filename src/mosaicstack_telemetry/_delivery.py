@@ -16,6 +16,7 @@ from ._generated.models import BatchEventRequest, BatchEventResponse
 from ._models import TaskCompletionEvent
 from ._queue import EventQueue
 from ._retry import Action, RetryPolicy
+from ._visible_log import asked_for_level
 
 logger = logging.getLogger("mosaicstack_telemetry")
 
@@ -83,7 +84,8 @@ class Delivery:
             if not events:
                 return
             if self._dry_run:
-                logger.info(
+                logger.log(
+                    asked_for_level(logger),
                     "[DRY RUN] Would submit batch of %d events to %s",
                     len(events),
                     self._target_url,
