@@ -72,7 +72,10 @@ def test_dry_run_lines_follow_the_hosts_logging_once_it_is_configured(
     fault_server: FaultServer,
 ) -> None:
     # The host's configuration decides: at INFO through its handler (once), hidden at WARNING.
-    shown = "import logging\nlogging.basicConfig(level=logging.INFO, format='%(levelname)s %(message)s')"
+    shown = (
+        "import logging\n"
+        "logging.basicConfig(level=logging.INFO, format='%(levelname)s %(message)s')"
+    )
     result = _run(DRY_RUN.format(setup=shown), fault_server.url, ", dry_run=True")
     assert result.returncode == 0, result.stderr
     batch = f"INFO [DRY RUN] Would submit batch of 3 events to {fault_server.url}/v1/events/batch"
@@ -83,3 +86,93 @@ def test_dry_run_lines_follow_the_hosts_logging_once_it_is_configured(
     assert result.returncode == 0, result.stderr
     assert "[DRY RUN]" not in result.stderr
     assert result.stdout.split() == ["dry_run", "3"]
+
+
+# --- a client that was never started ---------------------------------------------------------
+
+NEVER_STARTED_WARNING = (
+    "3 telemetry events were tracked but never sent: the TelemetryClient was never started. "
+    "Call client.start() (or await client.start_async(), or use `with TelemetryClient(config) "
+    "as client:`) before tracking, and client.stop() before exit"
+)
+
+
+def test_a_never_started_client_warns_once_at_exit_with_the_count_and_the_fix(
+    fault_server: FaultServer,
+) -> None:
+    program = """
+    client = TelemetryClient(config)
+    for event in events:
+        client.track(event)
+    print("queued", client.queue_size)
+    """
+    result = _run(program, fault_server.url)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["queued", "3"]
+    assert result.stderr.splitlines() == [NEVER_STARTED_WARNING]
+    assert fault_server.requests == []
+
+
+def test_the_loss_is_recorded_in_stats(fault_server: FaultServer) -> None:
+    # atexit runs hooks last-in first-out: this one, registered before the first track(), runs
+    # after the SDK's and sees what it recorded.
+    program = """
+    import atexit
+    client = TelemetryClient(config)
+    atexit.register(lambda: print("unsent_at_exit", client.stats.unsent_at_exit))
+    print("before", client.stats.unsent_at_exit)
+    for event in events:
+        client.track(event)
+    """
+    result = _run(program, fault_server.url)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["before", "0", "unsent_at_exit", "3"]
+
+
+def test_a_never_started_client_dropped_before_exit_is_reported_too(
+    fault_server: FaultServer,
+) -> None:
+    program = """
+    import gc
+
+    def report_one():
+        client = TelemetryClient(config)
+        client.track(events[0])
+
+    report_one()
+    gc.collect()
+    """
+    result = _run(program, fault_server.url)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        NEVER_STARTED_WARNING.replace("3 telemetry events were", "1 telemetry event was")
+    ]
+
+
+def test_starting_late_delivers_everything_and_warns_about_nothing(
+    fault_server: FaultServer,
+) -> None:
+    program = """
+    client = TelemetryClient(config)
+    for event in events:
+        client.track(event)
+    client.start()
+    client.stop()
+    print("unsent_at_exit", client.stats.unsent_at_exit, "delivered", client.stats.delivered)
+    """
+    result = _run(program, fault_server.url)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["unsent_at_exit", "0", "delivered", "3"]
+    assert result.stderr == ""
+    assert len(fault_server.stored_events) == 3
+
+
+def test_a_disabled_client_stays_silent(fault_server: FaultServer) -> None:
+    program = """
+    client = TelemetryClient(config)
+    for event in events:
+        client.track(event)
+    """
+    result = _run(program, fault_server.url, ", enabled=False")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""

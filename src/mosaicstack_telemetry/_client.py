@@ -21,6 +21,7 @@ from ._generated.models import PredictionBatchRequest, PredictionQuery, Predicti
 from ._models import TaskCompletionEvent
 from ._queue import EventQueue
 from ._retry import RetryPolicy
+from ._unstarted import NeverStartedWatch
 from ._visible_log import asked_for_level
 from ._worker import AsyncWorker, ThreadWorker, run_steps
 
@@ -56,6 +57,8 @@ class TelemetryClient:
         self._async_worker: AsyncWorker | None = None
         self._http: httpx.Client | None = None
         self._async_http: httpx.AsyncClient | None = None
+        self._started = False
+        self._unstarted_watch: NeverStartedWatch | None = None
 
     def __repr__(self) -> str:
         return f"TelemetryClient(server_url={self._config.server_url!r}, running={self.is_running})"
@@ -70,6 +73,8 @@ class TelemetryClient:
             # The generated base class: events built from it are as valid on the wire.
             if isinstance(event, _generated.TaskCompletionEvent):
                 self._queue.put(event)
+                if not self._started and self._unstarted_watch is None:
+                    self._watch_unstarted()
                 return
             self._count_invalid()
             logger.warning(
@@ -78,6 +83,21 @@ class TelemetryClient:
         except Exception:
             self._count_invalid()
             logger.exception("Unexpected error in track(); event dropped")
+
+    def _watch_unstarted(self) -> None:
+        # Events queued with no submitter: if start() never comes, say so at exit.
+        with self._lock:
+            if self._started or self._unstarted_watch is not None:
+                return
+            self._unstarted_watch = NeverStartedWatch(self._queue, self._stats)
+            atexit.register(self._unstarted_watch)
+
+    def _mark_started(self) -> None:
+        with self._lock:
+            self._started = True
+            watch, self._unstarted_watch = self._unstarted_watch, None
+        if watch is not None:
+            atexit.unregister(watch)
 
     def _count_invalid(self) -> None:
         with self._lock:
@@ -92,6 +112,7 @@ class TelemetryClient:
         with self._lock:
             if self._thread_worker is not None and self._thread_worker.alive:
                 return
+            self._mark_started()
             worker = ThreadWorker(
                 self._delivery, self._sync_http(), self._config.submit_interval_seconds
             )
@@ -123,6 +144,7 @@ class TelemetryClient:
             return
         if self._async_worker is not None and self._async_worker.alive:
             return
+        self._mark_started()
         worker = AsyncWorker(
             self._delivery, self._async_client(), self._config.submit_interval_seconds
         )
