@@ -68,6 +68,11 @@ class DeliveryStats:
     """Events still queued at interpreter exit in a client that was never started (warned)."""
 
 
+def _not_delivered(outcome: str, reason: str) -> dict[str, str]:
+    # Structured fields on the log record, so tools (the CLI's `send`) need not parse the text.
+    return {"not_delivered": outcome, "not_delivered_reason": reason}
+
+
 class Delivery:
     """Batches, sends, retries and re-queues events; performs no I/O itself."""
 
@@ -141,6 +146,7 @@ class Delivery:
                     "Telemetry batch of %d events not delivered (%s); re-queued for the next cycle",
                     len(events),
                     decision.reason,
+                    extra=_not_delivered("kept", decision.reason),
                 )
                 self._queue.put_back(events)
                 self._stats.put_back += len(events)
@@ -157,9 +163,15 @@ class Delivery:
                 "instance_id; dropped batch of %d events",
                 reason,
                 count,
+                extra=_not_delivered("refused", reason),
             )
             return
-        logger.error("Telemetry batch of %d events dropped, not retryable (%s)", count, reason)
+        logger.error(
+            "Telemetry batch of %d events dropped, not retryable (%s)",
+            count,
+            reason,
+            extra=_not_delivered("dropped", reason),
+        )
 
     def _account(self, events: list[TaskCompletionEvent], response: BatchEventResponse) -> None:
         rejected = duplicates = 0
