@@ -155,7 +155,7 @@ class Delivered:
 _WHY = {
     "refused": "the server refused the API key or instance id",
     "dropped": "the server refused the batch, and sending it again cannot help",
-    "kept": "the server did not take the batch after every retry",
+    "kept": "the server could not be reached or kept failing",
 }
 
 
