@@ -27,6 +27,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import coldstart
+
 from mosaicstack_telemetry import (
     Complexity,
     EventBuilder,
@@ -191,6 +193,17 @@ def run_build(_sink: Sink) -> float:
     return statistics.median(blocks) / BUILD_BLOCK * 1e6
 
 
+def run_fresh_builder(_sink: Sink) -> float:
+    """Median time (us) of the guide's pattern: a new EventBuilder, every setter, build()."""
+    blocks = []
+    for _ in range(BUILD_BLOCKS):
+        start = time.perf_counter()
+        for _ in range(BUILD_BLOCK):
+            guide_builder().build()
+        blocks.append(time.perf_counter() - start)
+    return statistics.median(blocks) / BUILD_BLOCK * 1e6
+
+
 def run_throughput(sink: Sink) -> float:
     """Events/s from the first track() to stop() returning, all acknowledged by the sink."""
     builder = guide_builder()
@@ -316,6 +329,14 @@ FIGURES = [
     Figure("1 track(), per call, started idle client", "us", run_track, 1.0, False, "39-69 us"),
     Figure("2 EventBuilder.build(), full validation", "us", run_build, 10.0, False, "7-8 us"),
     Figure(
+        "2b new builder + every setter + build()",
+        "us",
+        run_fresh_builder,
+        10.0,
+        False,
+        "PostHog payload 4-5 us",
+    ),
+    Figure(
         "3 delivered end to end, batches of 100",
         "events/s",
         run_throughput,
@@ -346,6 +367,25 @@ FIGURES = [
         False,
         "(their import loads all)",
         "{:.1f}",
+    ),
+    Figure(
+        "5c first event: import..track(), caller thread",
+        "ms",
+        coldstart.run_first_event,
+        100.0,
+        False,
+        "109-195 ms import",
+        "{:.1f}",
+    ),
+    Figure("5d start() in a fresh process", "ms", coldstart.run_start, 5.0, False, "", "{:.2f}"),
+    Figure(
+        "5e one-event script, extra process time",
+        "ms",
+        coldstart.run_short_lived,
+        150.0,
+        False,
+        "",
+        "{:.0f}",
     ),
     Figure(
         "6 bytes per queued event (tracemalloc)",
@@ -410,7 +450,7 @@ def main() -> int:
             sink = parsing_sink if figure.parsing_sink else fast_sink
             try:
                 values = [figure.run(sink) for _ in range(runs)]
-            except BenchError as exc:
+            except (BenchError, coldstart.ColdStartError) as exc:
                 # Not a slow figure but a wrong one (e.g. events lost): say so, measure the rest.
                 verdicts[figure.label] = "BROKEN"
                 print(f"{figure.label:<46} BROKEN: {exc}", flush=True)
@@ -424,6 +464,9 @@ def main() -> int:
                 f"{spread:>21} {figure.budget_text():>16} {figure.others:>24}  {verdict}",
                 flush=True,
             )
+        if not wanted or "5c" in wanted:
+            print()
+            coldstart.profile(fast_sink.url)
     print(f"Load average at the end: {_load()} (other work on the machine inflates the figures)")
     judged = [v for v in verdicts.values() if v != "INFO"]
     summary = f"SUMMARY: {judged.count('PASS')}/{len(judged)} budgets met"

@@ -54,6 +54,11 @@ def _python_models(spec: ApiSpec, spec_path: Path) -> str:
                 str(out),
                 "--custom-file-header",
                 header(spec, "#").rstrip("\n"),
+                # Our ConfigDict template adds defer_build=True: each model builds its validator
+                # on first use, so importing the SDK does not pay for response models it may
+                # never parse (the first event needs only TaskCompletionEvent's).
+                "--custom-template-dir",
+                str(TEMPLATES / "python" / "datamodel"),
             ],
             cwd=ROOT,
             check=True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timezone
 from uuid import UUID
 
@@ -17,37 +18,54 @@ from ._generated.models import (
 from ._models import TaskCompletionEvent, new_event_id
 
 
+@functools.lru_cache(maxsize=64)
+def _parsed(instance_id: str) -> str | UUID:
+    # An invalid id is kept as given, so that build() fails with a pydantic error naming
+    # `instance_id`. Cached: hosts build every event with the same id.
+    try:
+        return UUID(instance_id)
+    except (ValueError, TypeError, AttributeError):
+        return instance_id
+
+
+def _parse_instance_id(instance_id: str | UUID) -> str | UUID:
+    """The id as a UUID when it parses (built events then share it), else as given."""
+    if isinstance(instance_id, UUID):
+        return instance_id
+    try:
+        return _parsed(instance_id)
+    except TypeError:  # unhashable junk: left for build() to reject
+        return instance_id
+
+
 class EventBuilder:
     """Fluent builder for TaskCompletionEvent; setters chain, and the builder is reusable."""
 
+    # Defaults live on the class: a fresh builder per event (the integration guide's pattern)
+    # then sets one attribute instead of twenty-five. Setters shadow them per instance; the
+    # shared tuples are never mutated (quality() stores new lists).
+    _event_id: str | UUID | None = None
+    _timestamp: datetime | None = None
+    _task_type = TaskType.UNKNOWN
+    _complexity = Complexity.MEDIUM
+    _harness = Harness.UNKNOWN
+    _model = "unknown"
+    _provider = Provider.UNKNOWN
+    _duration_ms = 0
+    _outcome = Outcome.FAILURE
+    _retry_count = 0
+    _language: str | None = None
+    _repo_size: RepoSizeCategory | None = None
+    _estimated_in = _estimated_out = _actual_in = _actual_out = 0
+    _cost_estimated = _cost_actual = 0
+    _passed = False
+    _gates_run: list[QualityGate] | tuple[()] = ()
+    _gates_failed: list[QualityGate] | tuple[()] = ()
+    _compactions = _rotations = 0
+    _utilization = 0.0
+
     def __init__(self, instance_id: str | UUID) -> None:
-        # Parse once so every build reuses one UUID; an invalid id is kept as given so that
-        # build() fails with a pydantic error naming `instance_id`.
-        try:
-            self._instance_id: str | UUID = (
-                instance_id if isinstance(instance_id, UUID) else UUID(instance_id)
-            )
-        except (ValueError, TypeError, AttributeError):
-            self._instance_id = instance_id
-        self._event_id: str | UUID | None = None
-        self._timestamp: datetime | None = None
-        self._task_type = TaskType.UNKNOWN
-        self._complexity = Complexity.MEDIUM
-        self._harness = Harness.UNKNOWN
-        self._model = "unknown"
-        self._provider = Provider.UNKNOWN
-        self._duration_ms = 0
-        self._outcome = Outcome.FAILURE
-        self._retry_count = 0
-        self._language: str | None = None
-        self._repo_size: RepoSizeCategory | None = None
-        self._estimated_in = self._estimated_out = self._actual_in = self._actual_out = 0
-        self._cost_estimated = self._cost_actual = 0
-        self._passed = False
-        self._gates_run: list[QualityGate] = []
-        self._gates_failed: list[QualityGate] = []
-        self._compactions = self._rotations = 0
-        self._utilization = 0.0
+        self._instance_id = _parse_instance_id(instance_id)
 
     def event_id(self, value: str | UUID) -> EventBuilder:
         """Use this event_id instead of a fresh UUIDv4 per build."""

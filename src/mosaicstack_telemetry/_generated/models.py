@@ -81,6 +81,7 @@ class TaskCompletionEvent(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         populate_by_name=True,
+        defer_build=True,
     )
     instance_id: Annotated[UUID, Field(description="Mosaic Stack installation identifier.")]
     event_id: Annotated[
@@ -154,6 +155,7 @@ class BatchEventRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         populate_by_name=True,
+        defer_build=True,
     )
     events: Annotated[
         list[TaskCompletionEvent],
@@ -164,6 +166,7 @@ class BatchEventRequest(BaseModel):
 class BatchEventResult(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
+        defer_build=True,
     )
     event_id: Annotated[UUID, Field(description="The event's unique identifier.")]
     status: Annotated[
@@ -181,6 +184,7 @@ class BatchEventResult(BaseModel):
 class BatchEventResponse(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
+        defer_build=True,
     )
     accepted: Annotated[int, Field(description="Count of accepted events.", ge=0)]
     rejected: Annotated[int, Field(description="Count of rejected events.", ge=0)]
@@ -194,6 +198,7 @@ class PredictionQuery(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         populate_by_name=True,
+        defer_build=True,
     )
     task_type: TaskType
     model: Annotated[str, Field(description="Model identifier.", max_length=100, min_length=1)]
@@ -205,6 +210,7 @@ class PredictionBatchRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         populate_by_name=True,
+        defer_build=True,
     )
     queries: Annotated[
         list[PredictionQuery],
@@ -215,6 +221,7 @@ class PredictionBatchRequest(BaseModel):
 class TokenDistribution(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
+        defer_build=True,
     )
     p10: Annotated[int, Field(description="10th percentile.")]
     p25: Annotated[int, Field(description="25th percentile.")]
@@ -226,6 +233,7 @@ class TokenDistribution(BaseModel):
 class CorrectionFactors(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
+        defer_build=True,
     )
     input: Annotated[float, Field(description="Ratio of actual to estimated input tokens.")]
     output: Annotated[float, Field(description="Ratio of actual to estimated output tokens.")]
@@ -234,6 +242,7 @@ class CorrectionFactors(BaseModel):
 class QualityPrediction(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
+        defer_build=True,
     )
     gate_pass_rate: Annotated[
         float, Field(description="Fraction of tasks where all quality gates passed.")
@@ -244,6 +253,7 @@ class QualityPrediction(BaseModel):
 class PredictionData(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
+        defer_build=True,
     )
     input_tokens: TokenDistribution
     output_tokens: TokenDistribution
@@ -262,6 +272,7 @@ class PredictionData(BaseModel):
 class PredictionMetadata(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
+        defer_build=True,
     )
     sample_size: Annotated[
         int, Field(description="Number of events used to compute the prediction.", ge=0)
@@ -299,6 +310,7 @@ class PredictionMetadata(BaseModel):
 class PredictionResponse(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
+        defer_build=True,
     )
     prediction: Annotated[
         PredictionData | None,
@@ -310,6 +322,7 @@ class PredictionResponse(BaseModel):
 class PredictionBatchResponse(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
+        defer_build=True,
     )
     results: Annotated[
         list[PredictionResponse],
@@ -320,6 +333,7 @@ class PredictionBatchResponse(BaseModel):
 class ErrorResponse(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
+        defer_build=True,
     )
     detail: Annotated[str, Field(description="What went wrong.")]
 
@@ -327,6 +341,7 @@ class ErrorResponse(BaseModel):
 class ValidationErrorDetail(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
+        defer_build=True,
     )
     loc: Annotated[list[str | int], Field(description="Path to the offending field.")]
     msg: Annotated[str, Field(description="Why the value is invalid.")]
@@ -336,6 +351,7 @@ class ValidationErrorDetail(BaseModel):
 class ValidationErrorResponse(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
+        defer_build=True,
     )
     detail: Annotated[
         list[ValidationErrorDetail], Field(description="One entry per invalid field.")
