@@ -42,30 +42,19 @@ Steps = Generator[Step, Reply, None]
 
 @dataclass
 class DeliveryStats:
-    """Counters of what happened to tracked events: the type of `TelemetryClient.stats`."""
+    """Counters of what happened to tracked events: `client.stats` (docs/usage.md lists them)."""
 
     requests: int = 0
-    """HTTP requests made to submit batches, retries included."""
     delivered: int = 0
-    """Events the server answered `accepted` or as a duplicate."""
     duplicates: int = 0
-    """Events the server already had (counted in `delivered` too)."""
     rejected: int = 0
-    """Events the server refused one by one (logged with its reason)."""
     dropped: int = 0
-    """Events in batches retrying cannot fix (401, 403, 413, 422): not sent again."""
     put_back: int = 0
-    """Events re-queued after a batch failed every retry; they go out on a later cycle."""
     retries: int = 0
-    """Retried requests (429, 5xx, timeouts, network errors)."""
     dry_run: int = 0
-    """Events logged instead of sent because of `dry_run=True`."""
     evicted: int = 0
-    """Oldest events pushed out of a full queue."""
     invalid: int = 0
-    """Things passed to `track()` that were not a TaskCompletionEvent."""
     unsent_at_exit: int = 0
-    """Events still queued at interpreter exit in a client that was never started (warned)."""
 
 
 def _not_delivered(outcome: str, reason: str) -> dict[str, str]:
