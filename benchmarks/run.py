@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import coldstart
+from llm_figures import run_llm_task, run_stream_chunk  # benchmarks/llm_figures.py
 
 from mosaicstack_telemetry import (
     Complexity,
@@ -396,6 +397,13 @@ FIGURES = [
         "1.8-3.9 KB",
         "{:,.0f}",
     ),
+]
+
+
+# LLM instrumentation (mosaicstack_telemetry.llm): benchmarks/llm_figures.py.
+FIGURES += [
+    Figure("L1 llm stream wrapper, per chunk", "us", run_stream_chunk, 1.0, False, "n/a"),
+    Figure("L2 llm_task enter+record+exit", "us", run_llm_task, 30.0, False, "n/a"),
 ]
 
 

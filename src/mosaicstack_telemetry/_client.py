@@ -8,9 +8,11 @@ import logging
 import threading
 from collections.abc import Callable
 from types import TracebackType
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from . import llm as _llm  # imports no provider SDK; its names load on first use
 from ._cache import PredictionCache
 from ._config import TelemetryConfig
 from ._delivery import Delivery, DeliveryStats
@@ -24,6 +26,9 @@ from ._retry import RetryPolicy
 from ._unstarted import NeverStartedWatch
 from ._visible_log import asked_for_level
 from ._worker import AsyncWorker, ThreadWorker, run_steps
+
+if TYPE_CHECKING:
+    from .llm import LlmTask
 
 logger = logging.getLogger("mosaicstack_telemetry")
 
@@ -98,6 +103,13 @@ class TelemetryClient:
             watch, self._unstarted_watch = self._unstarted_watch, None
         if watch is not None:
             atexit.unregister(watch)
+
+    def llm_task(self, **options: Any) -> LlmTask:
+        """Time one LLM task and queue its event: a (async) context manager or a decorator.
+
+        Options and behaviour: `mosaicstack_telemetry.llm.LlmTask` (docs/llm.md).
+        """
+        return _llm.LlmTask(self, **options)
 
     def _count_invalid(self) -> None:
         with self._lock:

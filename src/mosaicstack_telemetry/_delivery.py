@@ -55,6 +55,8 @@ class DeliveryStats:
     evicted: int = 0
     invalid: int = 0
     unsent_at_exit: int = 0
+    unknown_models: int = 0  # LLM calls priced 0 for want of a price (mosaicstack_telemetry.llm)
+    clamped: int = 0  # LLM task values above the schema maxima, sent as the maximum
 
 
 def _not_delivered(outcome: str, reason: str) -> dict[str, str]:
