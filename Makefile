@@ -6,14 +6,19 @@ STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
 .PHONY: help install generate check-generated lint format typecheck test check clean serve
+.PHONY: ts-node ts-install ts-check ts-build ts-test
 
 help:
 	@echo "make demo             the SDK end to end against a local server (installs the server extra only)"
-	@echo "make generate         regenerate src/mosaicstack_telemetry/_generated from schema/"
+	@echo "make generate         regenerate src/mosaicstack_telemetry/_generated and ts/src/generated from schema/"
 	@echo "make check-generated  fail with a diff if generated code has drifted from the spec"
 	@echo "make lint             ruff check + ruff format --check"
 	@echo "make typecheck        mypy --strict on src/ and scripts/"
 	@echo "make test             the test suite"
+	@echo "make ts-install       npm ci in ts/ (the TypeScript package; needs Node.js >= 18 and npm)"
+	@echo "make ts-check         tsc --noEmit (strict) over ts/src, ts/test and the guide's examples"
+	@echo "make ts-build         build ts/dist (ESM + .d.ts)"
+	@echo "make ts-test          the TypeScript tests (node --test) against real local servers"
 	@echo "make check            all of the above (what CI runs)"
 	@echo "make build|build-dev|publish|publish-dev  package and release (docs/release.md)"
 	@echo "make serve            run the local Telemetry API v1 server (SERVE_ARGS='--port 8080 ...')"
@@ -30,7 +35,7 @@ install: $(STAMP)
 generate: $(STAMP)
 	$(PY) -m codegen generate
 
-check-generated: $(STAMP)
+check-generated: $(STAMP) ts-install
 	$(PY) -m codegen check
 
 lint: $(STAMP)
@@ -44,13 +49,45 @@ format: $(STAMP)
 typecheck: $(STAMP)
 	$(PY) -m mypy
 
-test: $(STAMP)
+test: $(STAMP) ts-install
 	$(PY) -m pytest
 
-check: check-generated lint typecheck test
+check: check-generated lint typecheck test ts-check ts-test
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
+	rm -rf ts/node_modules ts/dist ts/build-test
+
+# --- TypeScript package (ts/, docs: ts/README.md) -------------------------------------------------
+# Never skipped: without Node.js >= 18 and npm these targets fail and say how to install them.
+TS_STAMP := ts/node_modules/.installed
+
+ts-node:
+	@command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || { \
+	  echo "make: the TypeScript package in ts/ needs Node.js >= 18 and npm, which are not installed."; \
+	  echo "      Debian/Ubuntu: sudo apt-get install nodejs npm   macOS: brew install node"; \
+	  echo "      (or any Node.js >= 18 from your platform's packages or a version manager such as nvm)"; \
+	  exit 1; }
+	@node -e 'const [major] = process.versions.node.split(".").map(Number); if (major < 18) { console.error("make: ts/ needs Node.js >= 18, found " + process.version + "; upgrade Node.js"); process.exit(1); }'
+
+$(TS_STAMP): ts/package.json ts/package-lock.json | ts-node
+	cd ts && npm ci --no-audit --no-fund
+	touch $(TS_STAMP)
+
+ts-install: ts-node $(TS_STAMP)
+
+ts-check: ts-install
+	cd ts && npx --no-install tsc -p tsconfig.json --noEmit
+	cd ts && npx --no-install tsc -p tsconfig.build.json --noEmit
+	cd ts && npx --no-install tsc -p test/examples/nextjs/tsconfig.json
+
+ts-build: ts-install
+	cd ts && npm run build
+
+# The tests start the local server from .venv (MOSAIC_TS_TEST_CLI) and a fault server in Node.
+ts-test: ts-build $(STAMP)
+	cd ts && MOSAIC_TS_TEST_CLI=$(abspath $(VENV))/bin/mosaic-telemetry \
+	  MOSAIC_TS_TEST_PYTHON=$(abspath $(PY)) npm test
 
 # Packaging and release (docs/release.md); scripts/publish.py does the work.
 # publish reads TWINE_REPOSITORY_URL, TWINE_USERNAME, TWINE_PASSWORD and optional PUBLISH_INDEX_URL.

@@ -59,7 +59,7 @@ def _files(directory: Path) -> dict[str, str]:
 
 def drift(spec_path: Path = DEFAULT_SPEC, committed: dict[str, Path] | None = None) -> str:
     """Regenerate into a temporary tree; return a unified diff against the committed files."""
-    committed = committed or {t.name: t.out_dir for t in TARGETS}
+    committed = {t.name: t.out_dir for t in TARGETS} | (committed or {})
     chunks: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         generate(spec_path, Path(tmp))
@@ -113,7 +113,18 @@ def main(argv: list[str] | None = None) -> int:
     except subprocess.CalledProcessError:
         print("codegen check: the generated modules do not import.", file=sys.stderr)
         return 1
-    print("codegen check: generated code matches the spec and imports cleanly.")
+    for target in TARGETS:
+        if target.verify is None:
+            continue
+        try:
+            target.verify()
+        except (subprocess.CalledProcessError, FileNotFoundError) as exc:
+            print(
+                f"codegen check: the generated {target.name} code does not check: {exc}",
+                file=sys.stderr,
+            )
+            return 1
+    print("codegen check: generated code matches the spec, imports and type-checks cleanly.")
     return 0
 
 
