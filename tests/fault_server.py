@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -26,6 +27,10 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     drop: bool = False
+    hang: bool = False
+    """Read the request, never answer (until the server shuts down)."""
+    trickle: float = 0.0
+    """Send the answer one byte at a time, this many seconds apart (each read stays short)."""
 
 
 @dataclass
@@ -49,10 +54,15 @@ class FaultServer:
     def __init__(self) -> None:
         self.requests: list[Recorded] = []
         self.stored_events: dict[str, dict[str, Any]] = {}
+        self.chaos: Callable[[], Reply | None] | None = None
+        """Once the script runs out, asked for each request's reply (None: answer healthily)."""
         self._script: deque[Reply] = deque()
         self._lock = threading.Lock()
+        self._closing = threading.Event()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._httpd.daemon_threads = True
+        # A client that gives up mid-answer is expected here: no tracebacks for broken pipes.
+        self._httpd.handle_error = lambda request, client_address: None  # type: ignore[method-assign]
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         )
@@ -74,12 +84,15 @@ class FaultServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._closing.set()
         self._httpd.shutdown()
         self._httpd.server_close()
 
     def _next(self) -> Reply | None:
         with self._lock:
-            return self._script.popleft() if self._script else None
+            if self._script:
+                return self._script.popleft()
+        return self.chaos() if self.chaos is not None else None
 
     def _healthy(self, path: str, payload: Any) -> tuple[int, Any]:
         if path == "/v1/events/batch":
@@ -138,6 +151,9 @@ class FaultServer:
                         )
                     )
                 reply = server._next()
+                if reply is not None and reply.hang:
+                    server._closing.wait()
+                    return
                 if reply is not None and reply.delay:
                     time.sleep(reply.delay)
                 if reply is not None and reply.drop:
@@ -164,6 +180,13 @@ class FaultServer:
                 for key, value in (reply.headers if reply else {}).items():
                     self.send_header(key, value)
                 self.end_headers()
+                if reply is not None and reply.trickle:
+                    for index in range(len(raw)):
+                        if server._closing.wait(reply.trickle):
+                            return
+                        self.wfile.write(raw[index : index + 1])
+                        self.wfile.flush()
+                    return
                 self.wfile.write(raw)
 
         return Handler

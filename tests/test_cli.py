@@ -50,6 +50,7 @@ HELP_PAGES = [
     ["send"],
     ["predict"],
     ["doctor"],
+    ["spool"],
 ]
 
 

@@ -48,6 +48,12 @@ def test_defaults_match_the_reference() -> None:
     assert config.max_retries == 3
     assert config.user_agent == f"mosaicstack-telemetry-python/{__version__}"
     assert __version__ == "0.1.0"
+    # Additions to the reference (docs/lifecycle.md).
+    assert config.shutdown_timeout_seconds == 10.0
+    assert config.flush_on_sigterm is True
+    assert config.max_event_age_seconds is None
+    assert config.spool_dir is None
+    assert config.spool_max_bytes == 10 * 1024 * 1024
 
 
 def test_env_fills_empty_fields(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -145,6 +151,7 @@ def test_trailing_slashes_are_stripped() -> None:
 
 def test_valid_config_has_no_problems() -> None:
     assert _valid().validate() == []
+    assert _valid(shutdown_timeout_seconds=0, max_event_age_seconds=60).validate() == []
     assert _valid(batch_size=1).validate() == []
     assert _valid(batch_size=100).validate() == []
 
@@ -176,6 +183,12 @@ def test_valid_config_has_no_problems() -> None:
         ({"batch_size": 0}, "batch_size must be between 1 and 100, got 0"),
         ({"batch_size": 101}, "batch_size must be between 1 and 100, got 101"),
         ({"request_timeout_seconds": -1.0}, "request_timeout_seconds must be positive, got -1.0"),
+        (
+            {"shutdown_timeout_seconds": -1.0},
+            "shutdown_timeout_seconds must be zero or positive, got -1.0",
+        ),
+        ({"max_event_age_seconds": 0}, "max_event_age_seconds must be positive or None, got 0"),
+        ({"spool_max_bytes": 0}, "spool_max_bytes must be positive, got 0"),
     ],
 )
 def test_each_problem_has_one_clear_message(overrides: dict[str, object], message: str) -> None:

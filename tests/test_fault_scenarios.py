@@ -89,6 +89,7 @@ class Scenario:
     dropped: int = 0
     rejected: int = 0
     put_back: int = 0
+    isolated: int = 0
     overrides: dict[str, object] = field(default_factory=dict)
 
 
@@ -99,6 +100,11 @@ def _partial(events: list[TaskCompletionEvent]) -> list[Reply]:
     return [Reply(202, json_body={"accepted": N - 2, "rejected": 2, "results": results})]
 
 
+def _loc(*indexes: int) -> dict[str, object]:
+    locs = [["body", "events", i, "model"] for i in indexes] or [["body"]]
+    return {"detail": [{"loc": loc, "msg": "invalid", "type": "value_error"} for loc in locs]}
+
+
 SCENARIOS = [
     Scenario("500 then ok", lambda _: [Reply(500)], requests=2, stored=N),
     Scenario("503 until retries run out, next cycle ok", lambda _: [Reply(503)] * 4,
@@ -106,7 +112,11 @@ SCENARIOS = [
     Scenario("429 with Retry-After", lambda _: [Reply(429, headers={"Retry-After": "1"})],
              requests=2, stored=N),
     Scenario("403 forbidden", lambda _: [Reply(403)], requests=1, stored=0, delivered=0, dropped=N),
-    Scenario("422 invalid", lambda _: [Reply(422)], requests=1, stored=0, delivered=0, dropped=N),
+    Scenario("422 naming one event", lambda _: [Reply(422, json_body=_loc(2))],
+             requests=2, stored=N - 1, delivered=N - 1, isolated=1),
+    Scenario("422 for the whole request", lambda _: [Reply(422, json_body=_loc())],
+             requests=1, stored=0, delivered=0, dropped=N),
+    Scenario("413 splits the batch", lambda _: [Reply(413)], requests=3, stored=N),
     Scenario("400 kept for next cycle", lambda _: [Reply(400)], requests=2, stored=N, put_back=N),
     Scenario("slower than the timeout", lambda _: [Reply(202, delay=1.0)], requests=2, stored=N),
     Scenario("dropped connection", lambda _: [Reply(drop=True)], requests=2, stored=N),
@@ -127,7 +137,8 @@ async def _settle(client: TelemetryClient, total: int, timeout: float = 10.0) ->
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         s = client.stats
-        if s.delivered + s.dropped + s.rejected == total and client.queue_size == 0:
+        settled = s.delivered + s.dropped + s.rejected + s.isolated
+        if settled == total and client.queue_size == 0:
             await asyncio.sleep(0.15)  # and nothing more happens afterwards
             return
         await asyncio.sleep(0.02)
@@ -151,18 +162,23 @@ async def test_scenario(fault_server: FaultServer, driver: Driver, scenario: Sce
     posts = fault_server.event_posts()
     assert len(posts) == scenario.requests
     assert len(fault_server.stored_events) == scenario.stored
-    assert (stats.delivered, stats.dropped, stats.rejected, stats.put_back) == (
+    assert (stats.delivered, stats.dropped, stats.rejected, stats.put_back, stats.isolated) == (
         scenario.delivered,
         scenario.dropped,
         scenario.rejected,
         scenario.put_back,
+        scenario.isolated,
     )
     assert client.queue_size == 0
-    # Every attempt carried the same batch: retries resend, they never rebuild or lose events.
+    # Every retry carried the same batch: retries resend, they never rebuild or lose events.
     sent_ids = [[e["event_id"] for e in p.json()["events"]] for p in posts]
-    assert all(ids == [str(e.event_id) for e in events] for ids in sent_ids)
-    if scenario.stored:
-        assert set(fault_server.stored_events) == {str(e.event_id) for e in events}
+    all_ids = [str(e.event_id) for e in events]
+    if not scenario.isolated and scenario.name != "413 splits the batch":
+        assert all(ids == all_ids for ids in sent_ids)
+    if scenario.stored == N:
+        assert set(fault_server.stored_events) == set(all_ids)
+    if scenario.isolated:
+        assert set(fault_server.stored_events) == set(all_ids) - {all_ids[2]}
 
 
 @pytest.mark.parametrize("driver", DRIVERS, ids=lambda d: d.name)
@@ -211,34 +227,61 @@ def _closed_port() -> str:
 
 @pytest.mark.parametrize("driver", DRIVERS, ids=lambda d: d.name)
 async def test_server_down_stop_is_bounded_and_keeps_the_events(driver: Driver) -> None:
-    # Long interval and long backoff: only the final flush runs, and stop() must not sleep.
-    client = _client(_closed_port(), base_delay=30.0, submit_interval_seconds=60.0)
+    # Server down, real backoff (1 s, 2 s, 4 s...): the final flush waits as a normal cycle does
+    # but never past stop()'s deadline, so it makes a bounded number of requests.
+    client = TelemetryClient(
+        _config(_closed_port(), submit_interval_seconds=60.0, max_retries=1000)
+    )
     for event in _events(150):
         client.track(event)
     await driver.start(client)
     started = time.monotonic()
-    await driver.stop(client)
+    if driver.name == "thread":
+        client.stop(timeout=4.0)
+    else:
+        await client.stop_async(timeout=4.0)
     assert time.monotonic() - started < 5.0
     stats = client.stats
-    assert stats.requests == 4  # one attempt and max_retries=3 retries, no waiting between
-    assert stats.put_back == 100  # the first batch; the cycle then stops trying
+    assert 2 <= stats.requests <= 3  # at 0 s, ~1 s and ~3 s; the next wait would end past 4 s
+    assert stats.put_back == 100  # the first batch; the flush then stops trying
     assert client.queue_size == 150  # nothing lost: still queued for a later start()
     assert not client.is_running
 
 
 @pytest.mark.parametrize("driver", DRIVERS, ids=lambda d: d.name)
-async def test_stop_interrupts_a_backoff_wait(fault_server: FaultServer, driver: Driver) -> None:
+async def test_stop_cuts_a_backoff_wait_that_would_end_past_its_deadline(
+    fault_server: FaultServer, driver: Driver
+) -> None:
     fault_server.script(Reply(503))
-    client = _client(fault_server.url, base_delay=30.0)
+    client = _client(fault_server.url)
+    client._delivery._policy = RetryPolicy(max_retries=3, base_delay=30.0, max_delay=30.0)
     client.track(_events(1)[0])
     await driver.start(client)
     await _until(lambda: client.stats.retries > 0)
     assert client.stats.retries == 1  # the worker is now in a 30 s backoff
     started = time.monotonic()
-    await driver.stop(client)
+    await driver.stop(client)  # the default 10 s deadline: the backoff cannot be kept
     assert time.monotonic() - started < 2.0
-    # The final flush retried at once and delivered.
-    assert len(fault_server.stored_events) == 1
+    assert len(fault_server.event_posts()) == 1  # no retry storm at shutdown
+    assert client.queue_size == 1
+    assert client.stats.delivered == 0
+
+
+@pytest.mark.parametrize("driver", DRIVERS, ids=lambda d: d.name)
+async def test_stop_keeps_a_backoff_wait_that_fits_and_delivers(
+    fault_server: FaultServer, driver: Driver
+) -> None:
+    fault_server.script(Reply(503))
+    client = _client(fault_server.url)
+    client._delivery._policy = RetryPolicy(max_retries=3, base_delay=1.0, max_delay=1.0, jitter=0)
+    client.track(_events(1)[0])
+    await driver.start(client)
+    await _until(lambda: client.stats.retries > 0)
+    await driver.stop(client)
+    first, second = fault_server.event_posts()
+    assert first.received_at is not None
+    assert second.received_at is not None
+    assert second.received_at - first.received_at >= 0.95
     assert client.stats.delivered == 1
 
 

@@ -6,26 +6,37 @@ import atexit
 import dataclasses
 import logging
 import threading
+import time
 from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import httpx
+from pydantic import ValidationError
 
+from . import _forksafety, _signals
 from . import llm as _llm  # imports no provider SDK; its names load on first use
 from ._cache import PredictionCache
 from ._config import TelemetryConfig
-from ._delivery import Delivery, DeliveryStats
+from ._delivery import Delivery, DeliveryStats, FlushResult
 from ._errors import ApiError
 from ._generated import endpoints
 from ._generated import models as _generated
 from ._generated.models import PredictionBatchRequest, PredictionQuery, PredictionResponse
-from ._models import TaskCompletionEvent
+from ._models import TaskCompletionEvent, is_validated
 from ._queue import EventQueue
 from ._retry import RetryPolicy
+from ._spool import Spool
 from ._unstarted import NeverStartedWatch
 from ._visible_log import asked_for_level
-from ._worker import AsyncWorker, ThreadWorker, run_steps
+from ._worker import (
+    AsyncWorker,
+    ThreadWorker,
+    run_steps,
+    run_steps_async,
+    send_within,
+    send_within_async,
+)
 
 if TYPE_CHECKING:
     from .llm import LlmTask
@@ -55,15 +66,26 @@ class TelemetryClient:
             self._stats,
             batch_size=config.batch_size,
             target_url=config.events_url,
+            request_timeout=max(0.001, config.request_timeout_seconds),
             dry_run=config.dry_run,
+            max_event_age=config.max_event_age_seconds,
         )
+        self._spool: Spool | None = None
+        if config.enabled and config.spool_dir is not None:
+            self._spool = Spool(config.spool_dir, config.spool_max_bytes)
+            self._queue.on_overflow = self._spool_events
         self._lock = threading.RLock()  # start() holds it while creating the HTTP client
         self._thread_worker: ThreadWorker | None = None
         self._async_worker: AsyncWorker | None = None
         self._http: httpx.Client | None = None
         self._async_http: httpx.AsyncClient | None = None
+        # Started and not stopped: the exit/SIGTERM flush has work to do.
         self._started = False
+        # Never started at all: events tracked meanwhile are reported at exit if still queued.
+        self._ever_started = False
         self._unstarted_watch: NeverStartedWatch | None = None
+        if config.enabled:
+            _forksafety.register(self)
 
     def __repr__(self) -> str:
         return f"TelemetryClient(server_url={self._config.server_url!r}, running={self.is_running})"
@@ -75,34 +97,30 @@ class TelemetryClient:
         try:
             if not self._enabled:
                 return
-            # The generated base class: events built from it are as valid on the wire.
             if isinstance(event, _generated.TaskCompletionEvent):
-                self._queue.put(event)
-                if not self._started and self._unstarted_watch is None:
+                if is_validated(event):
+                    self._queue.put(event)
+                else:
+                    # model_construct(), model_copy(), a pickle or the generated base class: not
+                    # known to be valid, so validate it now (the fast path above is the common one).
+                    self._queue.put(TaskCompletionEvent.model_validate(dict(event.__dict__)))
+                if not self._ever_started and self._unstarted_watch is None:
                     self._watch_unstarted()
                 return
             self._count_invalid()
             logger.warning(
                 "track() expects a TaskCompletionEvent, got %s; dropped", type(event).__name__
             )
+        except ValidationError as exc:
+            self._count_invalid()
+            logger.warning(
+                "track() got an event that does not validate (built with model_construct()?); "
+                "dropped: %s",
+                exc,
+            )
         except Exception:
             self._count_invalid()
             logger.exception("Unexpected error in track(); event dropped")
-
-    def _watch_unstarted(self) -> None:
-        # Events queued with no submitter: if start() never comes, say so at exit.
-        with self._lock:
-            if self._started or self._unstarted_watch is not None:
-                return
-            self._unstarted_watch = NeverStartedWatch(self._queue, self._stats)
-            atexit.register(self._unstarted_watch)
-
-    def _mark_started(self) -> None:
-        with self._lock:
-            self._started = True
-            watch, self._unstarted_watch = self._unstarted_watch, None
-        if watch is not None:
-            atexit.unregister(watch)
 
     def llm_task(self, **options: Any) -> LlmTask:
         """Time one LLM task and queue its event: a (async) context manager or a decorator.
@@ -110,6 +128,14 @@ class TelemetryClient:
         Options and behaviour: `mosaicstack_telemetry.llm.LlmTask` (docs/llm.md).
         """
         return _llm.LlmTask(self, **options)
+
+    def _watch_unstarted(self) -> None:
+        # Events queued with no submitter: if start() never comes, say so at exit.
+        with self._lock:
+            if self._ever_started or self._unstarted_watch is not None:
+                return
+            self._unstarted_watch = NeverStartedWatch(self._queue, self._stats)
+            atexit.register(self._unstarted_watch)
 
     def _count_invalid(self) -> None:
         with self._lock:
@@ -124,31 +150,49 @@ class TelemetryClient:
         with self._lock:
             if self._thread_worker is not None and self._thread_worker.alive:
                 return
-            self._mark_started()
+            self._delivery.resume()
+            self._unspool()
             worker = ThreadWorker(
-                self._delivery, self._sync_http(), self._config.submit_interval_seconds
+                self._delivery,
+                self._sync_http(),
+                self._config.submit_interval_seconds,
+                before_cycle=self._unspool,
             )
             self._thread_worker = worker
             self._queue.on_threshold = worker.wake
             worker.start()
             self._wake_if_backlogged(worker.wake)
-            atexit.register(self._flush_at_exit)
+            self._on_started()
 
-    def stop(self) -> None:
-        """Stop the thread submitter after a final flush; safe to call if not started."""
+    def stop(self, timeout: float | None = None) -> None:
+        """Stop the thread submitter after a final flush; safe to call if not started.
+
+        The final flush honours Retry-After and backoff and ends within `timeout` seconds
+        (default `shutdown_timeout_seconds`); what is left is spooled (with a spool_dir) or
+        stays queued, and a warning says how many events remain.
+        """
+        deadline = self._deadline(timeout)
         with self._lock:
             worker, self._thread_worker = self._thread_worker, None
+        if worker is None and self._started and self._async_worker is None:
+            # Started, but no worker left (a fork child of an asyncio host): flush here.
+            self._flush_without_worker(deadline)
+            return
+        ended = True
         if worker is not None:
-            worker.stop(timeout=self._stop_timeout())
+            self._delivery.stop_by(deadline)
+            ended = worker.stop(deadline)
+            if not ended:
+                self._delivery.abandon()
             if self._queue.on_threshold == worker.wake:
                 self._queue.on_threshold = None
         with self._lock:
             http, self._http = self._http, None
         if http is not None:
-            http.close()
+            self._close_http(http, wait=ended)
         if worker is not None:
-            self._report_leftovers()
-        self._forget_exit_hook()
+            self._finish()
+        self._on_stopped()
 
     async def start_async(self) -> None:
         """Start background submission as an asyncio task; no-op if disabled or running."""
@@ -156,50 +200,219 @@ class TelemetryClient:
             return
         if self._async_worker is not None and self._async_worker.alive:
             return
-        self._mark_started()
+        self._delivery.resume()
+        self._unspool()
         worker = AsyncWorker(
-            self._delivery, self._async_client(), self._config.submit_interval_seconds
+            self._delivery,
+            self._async_client(),
+            self._config.submit_interval_seconds,
+            before_cycle=self._unspool,
         )
         self._async_worker = worker
         self._queue.on_threshold = worker.wake
         worker.start()
         self._wake_if_backlogged(worker.wake)
-        atexit.register(self._flush_at_exit)
+        self._on_started()
 
-    async def stop_async(self) -> None:
-        """Stop the asyncio submitter after a final flush; safe to call if not started."""
+    async def stop_async(self, timeout: float | None = None) -> None:
+        """Stop the asyncio submitter after a final flush; safe to call if not started.
+
+        Bounded by `timeout` seconds (default `shutdown_timeout_seconds`) as stop() is.
+        """
+        deadline = self._deadline(timeout)
         worker, self._async_worker = self._async_worker, None
+        ended = True
         if worker is not None:
-            await worker.stop()
+            self._delivery.stop_by(deadline)
+            ended = await worker.stop(deadline)
             if self._queue.on_threshold == worker.wake:
                 self._queue.on_threshold = None
         http, self._async_http = self._async_http, None
-        if http is not None:
+        # After a cancelled request the connection may still be held: dropped, not awaited.
+        if http is not None and ended:
             await http.aclose()
         if worker is not None:
-            self._report_leftovers()
-        self._forget_exit_hook()
+            self._finish()
+        self._on_stopped()
 
-    def _forget_exit_hook(self) -> None:
+    def flush(self, timeout: float | None = None) -> FlushResult:
+        """Deliver what is queued now, on this thread, within `timeout` seconds (default
+        `shutdown_timeout_seconds`); returns what was delivered, dropped and is still queued."""
+        if not self._enabled:
+            return FlushResult()
+        _forksafety.warm_up()
+        http = self._sync_http()
+        steps = self._delivery.flush(deadline=self._deadline(timeout), limit=self._queue.size)
+        return run_steps(steps, lambda batch, t: send_within(http, batch, t), time.sleep)
+
+    async def flush_async(self, timeout: float | None = None) -> FlushResult:
+        """Deliver what is queued now, on the running event loop, within `timeout` seconds
+        (default `shutdown_timeout_seconds`); returns what was delivered, dropped and queued."""
+        if not self._enabled:
+            return FlushResult()
+        import asyncio
+
+        http = self._async_client()
+        steps = self._delivery.flush(deadline=self._deadline(timeout), limit=self._queue.size)
+        return await run_steps_async(
+            steps, lambda batch, t: send_within_async(http, batch, t), asyncio.sleep
+        )
+
+    def _deadline(self, timeout: float | None) -> float:
+        seconds = self._config.shutdown_timeout_seconds if timeout is None else timeout
+        return time.monotonic() + max(0.0, seconds)
+
+    def _on_started(self) -> None:
+        self._started = True
+        with self._lock:
+            self._ever_started = True
+            watch, self._unstarted_watch = self._unstarted_watch, None
+        if watch is not None:
+            atexit.unregister(watch)
+        atexit.unregister(self._flush_at_exit)  # once, even after a fork re-registered it
+        atexit.register(self._flush_at_exit)
+        if self._config.flush_on_sigterm:
+            _signals.install(self)
+
+    def _on_stopped(self) -> None:
+        # The stop deadline bound the final flush only: a later flush() has its own.
+        self._delivery.resume()
         if self._thread_worker is None and self._async_worker is None:
+            self._started = False
             atexit.unregister(self._flush_at_exit)
+            _signals.uninstall(self)
 
     def _flush_at_exit(self) -> None:
         # The host exited without stop()/stop_async(): deliver what is queued, as stop() would,
         # instead of losing it with the daemon thread or the closed event loop.
         try:
-            if self._async_worker is not None:
-                # Its event loop is gone; flush synchronously, without waiting between retries.
-                self._async_worker = None
-                http = self._sync_http()
-                run_steps(
-                    self._delivery.flush(),
-                    lambda batch: endpoints.submit_events_batch(http, batch),
-                    lambda _seconds: None,
-                )
-            self.stop()
+            self._shutdown_now("exit")
         except Exception:
             logger.exception("Telemetry flush at interpreter exit failed")
+
+    def _shutdown_now(self, why: str) -> None:
+        """The bounded shutdown from any synchronous context (exit, SIGTERM, a fork child)."""
+        if not self._started:
+            return
+        if self._thread_worker is not None:
+            self.stop()
+        else:
+            self._flush_without_worker(self._deadline(None))
+        logger.debug("Telemetry client shut down (%s)", why)
+
+    def _flush_without_worker(self, deadline: float) -> None:
+        """The final flush on this thread: for an asyncio worker whose loop is gone (or cannot
+        be awaited from here), or a forked child's client whose worker could not follow."""
+        self._async_worker = None
+        self._async_http = None
+        self._delivery.stop_by(deadline)
+        self._delivery.abandon()  # what a cancelled or unreachable flush still holds
+        _forksafety.warm_up()
+        sync_http = self._sync_http()
+        run_steps(
+            self._delivery.flush(deadline=deadline),
+            lambda batch, t: send_within(sync_http, batch, t),
+            time.sleep,
+        )
+        with self._lock:
+            http, self._http = self._http, None
+        if http is not None:
+            self._close_http(http, wait=True)
+        self._finish()
+        self._on_stopped()
+
+    def _finish(self) -> None:
+        """After the final flush: spool what is left (if configured) and say what remains."""
+        if self._spool is not None:
+            left = self._queue.take_overflow() + self._queue.drain(self._queue.max_size)
+            if left:
+                self._spool_events(left, put_back_on_failure=True)
+        self._report_leftovers()
+
+    def _spool_events(
+        self, events: list[TaskCompletionEvent], put_back_on_failure: bool = False
+    ) -> None:
+        spool = self._spool
+        if spool is None or not events:
+            return
+        try:
+            trimmed = spool.write(events)
+        except OSError as exc:
+            logger.warning(
+                "Telemetry spool %s cannot be written (%s): %d events %s",
+                spool.directory,
+                exc,
+                len(events),
+                "kept in memory" if put_back_on_failure else "evicted",
+            )
+            if put_back_on_failure:
+                self._queue.put_back(events)
+            else:
+                with self._lock:
+                    self._queue.evicted += len(events)
+            return
+        with self._lock:
+            self._stats.spooled += len(events)
+            self._stats.spool_dropped += trimmed
+        logger.info("Telemetry: %d events spooled to %s", len(events), spool.directory)
+
+    def _unspool(self) -> None:
+        """Move spooled events (oldest first) to the front of the queue, as many as fit."""
+        spool = self._spool
+        if spool is None:
+            return
+        room = self._queue.free()
+        if room <= 0:
+            return
+        try:
+            claimed = spool.claim(room)
+        except OSError as exc:
+            logger.warning("Telemetry spool %s cannot be read: %s", spool.directory, exc)
+            return
+        events, rest = claimed.events[:room], claimed.events[room:]
+        if rest:
+            # A file bigger than the room left: the rest goes back as a file of its own.
+            try:
+                spool.write(rest)
+            except OSError:
+                events = claimed.events  # kept in memory rather than lost
+        if events:
+            self._queue.put_back(events)
+            logger.info(
+                "Telemetry: %d spooled events from %s queued for delivery",
+                len(events),
+                spool.directory,
+            )
+        with self._lock:
+            self._stats.unspooled += len(events)
+            self._stats.spool_dropped += claimed.skipped
+
+    def _close_http(self, http: httpx.Client, *, wait: bool) -> None:
+        if wait:
+            http.close()
+            return
+        # A request abandoned at the deadline may still hold a connection: closing could block
+        # until the server lets go, so it happens off this thread.
+        threading.Thread(target=http.close, name="mosaicstack-telemetry-close", daemon=True).start()
+
+    def _after_fork_in_child(self) -> bool:
+        """Start clean in a forked child; True if the client was started in the parent."""
+        was_thread = self._thread_worker is not None
+        started = self._started
+        self._lock = threading.RLock()
+        self._queue.reset_after_fork()
+        self._delivery.reset_after_fork()
+        for item in dataclasses.fields(self._stats):
+            setattr(self._stats, item.name, 0)
+        # The parent's connections, locks and event loop are not this process's to use.
+        self._http = None
+        self._async_http = None
+        self._thread_worker = None
+        self._async_worker = None
+        self._queue.on_threshold = None
+        if was_thread:
+            self.start()
+        return started
 
     def _wake_if_backlogged(self, wake: Callable[[], None]) -> None:
         # Events tracked before start() already crossed the threshold with nobody to tell.
@@ -243,7 +456,7 @@ class TelemetryClient:
 
     @property
     def stats(self) -> DeliveryStats:
-        """A snapshot of delivery counters (delivered, rejected, dropped, evicted, ...)."""
+        """A snapshot of delivery counters (delivered, rejected, dropped, spooled, ...)."""
         return dataclasses.replace(self._stats, evicted=self._queue.evicted)
 
     # -- predictions ------------------------------------------------------------------------
@@ -324,12 +537,7 @@ class TelemetryClient:
             self._async_http = httpx.AsyncClient(**self._client_options())  # type: ignore[arg-type]
         return self._async_http
 
-    def _stop_timeout(self) -> float:
-        # The final flush is bounded by its own retries; this is a safety net on top.
-        attempts = max(0, self._config.max_retries) + 1
-        return attempts * max(self._config.request_timeout_seconds, 0.0) * 2 + 5.0
-
     def _report_leftovers(self) -> None:
-        left = self._queue.size
+        left = self._queue.size + self._delivery.held
         if left and not self.is_running:
             logger.warning("%d telemetry events are still queued and were not delivered", left)

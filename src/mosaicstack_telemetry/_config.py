@@ -14,10 +14,12 @@ from ._version import __version__
 ENV_SERVER_URL = "MOSAIC_TELEMETRY_SERVER_URL"
 ENV_API_KEY = "MOSAIC_TELEMETRY_API_KEY"
 ENV_INSTANCE_ID = "MOSAIC_TELEMETRY_INSTANCE_ID"
+ENV_SPOOL_DIR = "MOSAIC_TELEMETRY_SPOOL_DIR"
 
 _API_KEY = re.compile(r"[0-9a-fA-F]{64}")
 
 DEFAULT_USER_AGENT = f"mosaicstack-telemetry-python/{__version__}"
+DEFAULT_SPOOL_MAX_BYTES = 10 * 1024 * 1024
 
 
 @dataclass(repr=False)
@@ -36,6 +38,12 @@ class TelemetryConfig:
     dry_run: bool = False
     max_retries: int = 3
     user_agent: str = DEFAULT_USER_AGENT
+    # Shutdown, signals and the disk spool (docs/lifecycle.md).
+    shutdown_timeout_seconds: float = 10.0
+    flush_on_sigterm: bool = True
+    max_event_age_seconds: float | None = None
+    spool_dir: str | os.PathLike[str] | None = None
+    spool_max_bytes: int = DEFAULT_SPOOL_MAX_BYTES
 
     def __post_init__(self) -> None:
         env = os.environ
@@ -49,6 +57,9 @@ class TelemetryConfig:
             self.instance_id = env.get(ENV_INSTANCE_ID, "")
         self.server_url = self.server_url.strip().rstrip("/")
         self.instance_id = str(self.instance_id)
+        if self.spool_dir is None or self.spool_dir == "":
+            # An empty MOSAIC_TELEMETRY_SPOOL_DIR counts as unset: no spool.
+            self.spool_dir = env.get(ENV_SPOOL_DIR, "").strip() or None
 
     def validate(self) -> list[str]:
         """Return one message per configuration problem; an empty list means valid."""
@@ -84,6 +95,21 @@ class TelemetryConfig:
             errors.append(
                 f"request_timeout_seconds must be positive, got {self.request_timeout_seconds}"
             )
+        errors.extend(self._lifecycle_problems())
+        return errors
+
+    def _lifecycle_problems(self) -> list[str]:
+        errors: list[str] = []
+        if not self.shutdown_timeout_seconds >= 0:
+            errors.append(
+                f"shutdown_timeout_seconds must be zero or positive, "
+                f"got {self.shutdown_timeout_seconds}"
+            )
+        age = self.max_event_age_seconds
+        if age is not None and not age > 0:
+            errors.append(f"max_event_age_seconds must be positive or None, got {age}")
+        if not self.spool_max_bytes > 0:
+            errors.append(f"spool_max_bytes must be positive, got {self.spool_max_bytes}")
         return errors
 
     def __repr__(self) -> str:

@@ -34,6 +34,10 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
+class DeadlineExceeded(TelemetryError):
+    """A request did not finish within its total time budget; its outcome is unknown."""
+
+
 class ApiError(TelemetryError):
     """A non-2xx (or unparseable) response from the Telemetry API."""
 

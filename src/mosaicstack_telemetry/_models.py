@@ -9,8 +9,9 @@ from datetime import datetime, timezone
 from typing import Any
 from uuid import UUID, SafeUUID
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, model_validator
 
+from . import _forksafety  # noqa: F401  (its fork hooks: no lock left held in a child)
 from ._generated import models as _generated
 
 
@@ -78,12 +79,20 @@ class TaskCompletionEvent(_generated.TaskCompletionEvent):
         default_factory=_utcnow, description="When the task completed (UTC)."
     )
 
-    def model_post_init(self, context: Any, /) -> None:
+    @model_validator(mode="after")
+    def _validated(self) -> TaskCompletionEvent:
+        # Here, not in model_post_init: model_construct() skips validators, so an event that
+        # shares _ALL_FIELDS_SET passed validation (track() checks this in constant time).
         # Every field is always part of the wire JSON (never `exclude_unset`), so every field
         # counts as set.
         object.__setattr__(self, "__pydantic_fields_set__", _ALL_FIELDS_SET)
         # Queued events are held by the thousand: store their values in a key-sharing dict.
-        # (model_construct() may leave fields out; such an event keeps pydantic's own dict.)
         values = self.__dict__
         if len(values) == len(_FIELD_NAMES):
             object.__setattr__(self, "__dict__", _compact(values))
+        return self
+
+
+def is_validated(event: _generated.TaskCompletionEvent) -> bool:
+    """Whether this event came out of TaskCompletionEvent's validation (O(1))."""
+    return event.__pydantic_fields_set__ is _ALL_FIELDS_SET

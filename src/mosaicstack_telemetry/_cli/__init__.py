@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from .._version import __version__
-from . import _demo, _doctor, _keys, _predict, _send, _serve, _validate
+from . import _demo, _doctor, _keys, _predict, _send, _serve, _spool, _validate
 
 # Subcommands in `--help` order.
 _COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
@@ -23,6 +23,7 @@ _COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], 
     _send.register,
     _predict.register,
     _doctor.register,
+    _spool.register,
 ]
 
 _EPILOG = """\
@@ -35,6 +36,7 @@ examples:
   mosaic-telemetry predict --task-type implementation --model gpt-4o \\
       --provider openai --complexity medium  show a prediction
   mosaic-telemetry doctor                   check the configuration, the server and the key
+  mosaic-telemetry spool status             what the disk spool holds (spool flush: deliver it)
   mosaic-telemetry COMMAND --help           options and examples of one command
 """
 

@@ -17,6 +17,7 @@ from ._validate import ParsedLine, parse_lines, read_lines
 
 if TYPE_CHECKING:
     from .._client import TelemetryClient
+    from .._delivery import DeliveryStats
     from .._models import TaskCompletionEvent
 
 PROG = "mosaic-telemetry send"
@@ -163,7 +164,7 @@ def _wait_for_answers(client: TelemetryClient, total: int, progress: Progress) -
     """Poll the client's counters until every event has an answer or a batch failed."""
     while True:
         stats = client.stats
-        done = stats.delivered + stats.rejected + stats.dropped
+        done = _settled(stats)
         progress.update(done)
         # put_back: the server is unwell and a batch was put back; stop() makes one last
         # attempt, and whatever is still queued is reported as not delivered.
@@ -179,6 +180,14 @@ def _stop_briefly(client: TelemetryClient) -> None:
     # A second Ctrl-C ends the wait too; the summary then shows what is known.
     with contextlib.suppress(KeyboardInterrupt):
         stopper.join(_INTERRUPT_GRACE_SECONDS)
+
+
+def _settled(stats: DeliveryStats) -> int:
+    """Events with a final answer: delivered, or dropped for any counted reason."""
+    return (
+        stats.delivered + stats.rejected + stats.dropped + stats.isolated + stats.dropped_refused
+        + stats.dropped_stale
+    )  # fmt: skip
 
 
 def _deliver(
@@ -211,7 +220,7 @@ def _deliver(
             else:
                 client.stop()  # one last attempt at whatever is still queued
             stats = client.stats
-            progress.update(stats.delivered + stats.rejected + stats.dropped)
+            progress.update(_settled(stats))
             progress.clear()
     result = Delivered(
         delivered=stats.delivered,
