@@ -19,6 +19,7 @@ help:
 	@echo "make ts-check         tsc --noEmit (strict) over ts/src, ts/test and the guide's examples"
 	@echo "make ts-build         build ts/dist (ESM + .d.ts)"
 	@echo "make ts-test          the TypeScript tests (node --test) against real local servers"
+	@echo "make check-parity     Python and TypeScript packages agree: surfaces, shared vectors, spec, version (docs/parity.md)"
 	@echo "make check            all of the above (what CI runs)"
 	@echo "make build|build-dev|publish|publish-dev  package and release (docs/release.md)"
 	@echo "make serve            run the local Telemetry API v1 server (SERVE_ARGS='--port 8080 ...')"
@@ -52,7 +53,7 @@ typecheck: $(STAMP)
 test: $(STAMP) ts-install
 	$(PY) -m pytest
 
-check: check-generated lint typecheck test ts-check ts-test
+check: check-generated lint typecheck test ts-check ts-test check-parity
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
@@ -88,6 +89,15 @@ ts-build: ts-install
 ts-test: ts-build $(STAMP)
 	cd ts && MOSAIC_TS_TEST_CLI=$(abspath $(VENV))/bin/mosaic-telemetry \
 	  MOSAIC_TS_TEST_PYTHON=$(abspath $(PY)) npm test
+
+# --- Python <-> TypeScript parity (docs/parity.md) ----------------------------------------------
+# The gate (surfaces, both vector runners, spec and version identity), then its own tests and the
+# proof that it turns red for each mutation in parity/mutations.json (13 runs in temporary copies).
+.PHONY: check-parity
+
+check-parity: ts-build $(STAMP)
+	$(PY) -m parity
+	$(PY) -m pytest parity/test_gate.py parity/test_mutations.py -q -p no:cacheprovider
 
 # Packaging and release (docs/release.md); scripts/publish.py does the work.
 # publish reads TWINE_REPOSITORY_URL, TWINE_USERNAME, TWINE_PASSWORD and optional PUBLISH_INDEX_URL.

@@ -124,8 +124,10 @@ def test_logging_adds_no_handlers_to_the_host() -> None:
 
 def test_retry_after_parsing() -> None:
     assert parse_retry_after("30") == 30.0
-    assert parse_retry_after(" 1.5 ") == 1.5
-    assert parse_retry_after("-3") == 0.0
+    assert parse_retry_after(" 30 ") == 30.0
+    # RFC 9110 delay-seconds are digits only: the rest is unusable (backoff applies).
+    for junk in ("1.5", "-3", "+3", "1e3", "nan", "inf", "1_000"):
+        assert parse_retry_after(junk) is None, junk
     assert parse_retry_after(None) is None
     assert parse_retry_after("") is None
     assert parse_retry_after("soon") is None

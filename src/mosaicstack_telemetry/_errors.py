@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import re
 import time
 from typing import TYPE_CHECKING
 
@@ -10,21 +11,27 @@ if TYPE_CHECKING:  # only for annotations: TelemetryError alone must not import 
     import httpx
 
 
+# RFC 9110 delay-seconds: digits only. float() would also take "nan", "inf", "1e3", "1_000"
+# and "-5"; those are as unusable as any other junk, so the backoff applies instead.
+_DELAY_SECONDS = re.compile(r"[0-9]+")
+
+
 class TelemetryError(Exception):
     """Base exception for telemetry client errors."""
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a Retry-After value (delta-seconds or HTTP date); None if unusable."""
+    """Seconds to wait from a Retry-After value (delay-seconds or HTTP date); None if unusable.
+
+    A date in the past means 0; anything else (a fraction, a sign, a word) is unusable.
+    """
     if value is None:
         return None
     value = value.strip()
     if not value:
         return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
+    if _DELAY_SECONDS.fullmatch(value):
+        return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
