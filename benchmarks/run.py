@@ -399,6 +399,9 @@ FIGURES = [
     ),
 ]
 
+# Predictions (benchmarks/bench_predictions.py: P1-P6).
+FIGURES += __import__("bench_predictions").prediction_figures(Figure)
+
 
 # LLM instrumentation (mosaicstack_telemetry.llm): benchmarks/llm_figures.py.
 FIGURES += [

@@ -37,3 +37,12 @@ def local_server(tmp_path: Path) -> Iterator[LocalServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _private_cache_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The per-user cache directory (persisted predictions) is a temporary one in every test."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+    monkeypatch.delenv("MOSAIC_TELEMETRY_CACHE_DIR", raising=False)

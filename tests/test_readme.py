@@ -76,6 +76,7 @@ def test_following_the_readme_from_an_empty_folder_gets_an_event_counted(
     folder = tmp_path / "my-app"
     folder.mkdir()
     env = user_env()
+    env["XDG_CACHE_HOME"] = str(tmp_path / "cache")  # predict's per-user cache, kept in the test
     port = free_port()
 
     # Terminal 1: install, then start the server (it keeps running).

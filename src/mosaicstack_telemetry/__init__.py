@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from ._config import TelemetryConfig
     from ._delivery import DeliveryStats
     from ._errors import TelemetryError
+    from ._estimate import Estimate as Estimate
     from ._generated.models import (
         BatchEventRequest,
         BatchEventResponse,
@@ -49,6 +50,7 @@ _WHERE = {
     "Complexity": _GENERATED,
     "CorrectionFactors": _GENERATED,
     "DeliveryStats": "._delivery",
+    "Estimate": "._estimate",  # an addition to the reference: importable, not in __all__
     "EventBuilder": "._builder",
     "EventQueue": "._queue",
     "Harness": _GENERATED,

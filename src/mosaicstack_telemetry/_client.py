@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import dataclasses
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -16,14 +17,29 @@ from pydantic import ValidationError
 
 from . import _forksafety, _signals
 from . import llm as _llm  # imports no provider SDK; its names load on first use
-from ._cache import PredictionCache
+from ._cache import PredictionCache, _Key, _value, cache_key
 from ._config import TelemetryConfig
 from ._delivery import Delivery, DeliveryStats, FlushResult
 from ._errors import ApiError
+from ._estimate import MISS, Estimate, estimate_from
 from ._generated import endpoints
 from ._generated import models as _generated
-from ._generated.models import PredictionBatchRequest, PredictionQuery, PredictionResponse
+from ._generated.models import (
+    Complexity,
+    PredictionBatchRequest,
+    PredictionBatchResponse,
+    PredictionQuery,
+    PredictionResponse,
+    Provider,
+    TaskType,
+)
 from ._models import TaskCompletionEvent, is_validated
+from ._prediction_refresh import (
+    MAX_QUERIES_PER_REQUEST,
+    PredictionRefresher,
+    RefreshTask,
+    RefreshThread,
+)
 from ._queue import EventQueue
 from ._retry import RetryPolicy
 from ._spool import Spool
@@ -39,11 +55,10 @@ from ._worker import (
 )
 
 if TYPE_CHECKING:
+    from ._prediction_store import PredictionStore
     from .llm import LlmTask
 
 logger = logging.getLogger("mosaicstack_telemetry")
-
-_MAX_QUERIES_PER_REQUEST = 50
 
 
 class TelemetryClient:
@@ -58,7 +73,19 @@ class TelemetryClient:
         self._queue = EventQueue(config.max_queue_size)
         # Wake the worker early once a full batch is queued (or the queue is full, if smaller).
         self._queue.threshold = min(100, max(1, config.batch_size), max(1, config.max_queue_size))
-        self._cache = PredictionCache(config.prediction_cache_ttl_seconds)
+        self._store = self._prediction_store(config)
+        # Persisted entries are shared between processes, so their ages use the wall clock.
+        clock = time.monotonic if self._store is None else time.time
+        self._cache = PredictionCache(
+            config.prediction_cache_ttl_seconds,
+            clock,
+            max_stale_seconds=_finite(config.prediction_max_stale_seconds, 0.0),
+            store=self._store,
+        )
+        self._refresher = PredictionRefresher(
+            self._cache, clock, store=self._store, hold_seconds=self._claim_seconds()
+        )
+        self._refresh_driver: RefreshThread | RefreshTask | None = None
         self._stats = DeliveryStats()
         self._delivery = Delivery(
             self._queue,
@@ -163,6 +190,8 @@ class TelemetryClient:
             worker.start()
             self._wake_if_backlogged(worker.wake)
             self._on_started()
+        if self._refresher.wanted:
+            self._ensure_refreshing()
 
     def stop(self, timeout: float | None = None) -> None:
         """Stop the thread submitter after a final flush; safe to call if not started.
@@ -177,6 +206,7 @@ class TelemetryClient:
         if worker is None and self._started and self._async_worker is None:
             # Started, but no worker left (a fork child of an asyncio host): flush here.
             self._flush_without_worker(deadline)
+            self._stop_refresh_thread(deadline)
             return
         ended = True
         if worker is not None:
@@ -186,6 +216,7 @@ class TelemetryClient:
                 self._delivery.abandon()
             if self._queue.on_threshold == worker.wake:
                 self._queue.on_threshold = None
+        self._stop_refresh_thread(deadline)
         with self._lock:
             http, self._http = self._http, None
         if http is not None:
@@ -213,6 +244,7 @@ class TelemetryClient:
         worker.start()
         self._wake_if_backlogged(worker.wake)
         self._on_started()
+        self._start_refresh_task()
 
     async def stop_async(self, timeout: float | None = None) -> None:
         """Stop the asyncio submitter after a final flush; safe to call if not started.
@@ -227,6 +259,12 @@ class TelemetryClient:
             ended = await worker.stop(deadline)
             if self._queue.on_threshold == worker.wake:
                 self._queue.on_threshold = None
+        driver = self._refresh_driver
+        if isinstance(driver, RefreshTask):
+            self._refresh_driver = None
+            await driver.stop(timeout=self._refresh_wait(deadline))
+        elif driver is not None:
+            driver.stop(timeout=0.0)  # never block the event loop; it ends after its request
         http, self._async_http = self._async_http, None
         # After a cancelled request the connection may still be held: dropped, not awaited.
         if http is not None and ended:
@@ -410,6 +448,12 @@ class TelemetryClient:
         self._thread_worker = None
         self._async_worker = None
         self._queue.on_threshold = None
+        # Predictions: the refresher's thread or task did not follow; its locks start free.
+        self._refresh_driver = None
+        self._cache.reset_after_fork()
+        self._refresher.reset_after_fork()
+        if self._store is not None:
+            self._store.reset_after_fork()
         if was_thread:
             self.start()
         return started
@@ -463,7 +507,122 @@ class TelemetryClient:
 
     def get_prediction(self, query: PredictionQuery) -> PredictionResponse | None:
         """Return the cached prediction for a query, or None if not cached or expired."""
-        return self._cache.get(query)
+        if self._store is None:
+            return self._cache.get(query)
+        # Persisted: a stale entry is still served (for up to prediction_max_stale_seconds)
+        # while a background refresh replaces it; never any network I/O here.
+        key = cache_key(query)
+        found = self._cache.lookup(key)
+        if found is None or found.stale:
+            self._want(key, lambda: query)
+        return None if found is None else found.response
+
+    def estimate(
+        self,
+        *,
+        task_type: TaskType | str,
+        model: str,
+        provider: Provider | str,
+        complexity: Complexity | str,
+    ) -> Estimate:
+        """Median tokens, cost and duration for a task, from the cache only; never blocks.
+
+        On a miss or a stale entry a background refresh is scheduled, so a later call (or the
+        next run, with persisted predictions) has the answer. Never raises.
+        """
+        try:
+            key = (_value(task_type), model, _value(provider), _value(complexity))
+            found = self._cache.lookup(key)
+            if found is None or found.stale:
+                self._want(key, lambda: _query(key))
+            return estimate_from(found)
+        except Exception:
+            logger.exception("Unexpected error in estimate(); returning no estimate")
+            return MISS
+
+    def watch_predictions(self, queries: list[PredictionQuery]) -> None:
+        """Keep these predictions fresh in the background (50 per request, once per TTL).
+
+        Refreshes run on a daemon thread, or as an asyncio task after start_async(); a failed
+        refresh keeps the cached entries and retries with backoff. No-op if disabled.
+        """
+        if not queries or not self._enabled:
+            return
+        if self._config.dry_run:
+            logger.info(
+                "[DRY RUN] Would keep %d predictions fresh from %s",
+                len(queries),
+                self._config.server_url,
+            )
+            return
+        self._refresher.watch(list(queries))
+        self._ensure_refreshing()
+
+    def _want(self, key: _Key, query: Callable[[], PredictionQuery | None]) -> None:
+        if not self._enabled or self._config.dry_run:
+            return
+        if self._refresher.request(key, query):
+            self._ensure_refreshing()
+
+    def _ensure_refreshing(self) -> None:
+        with self._lock:
+            driver = self._refresh_driver
+            if driver is not None and driver.alive:
+                driver.wake()
+                return
+            driver = RefreshThread(self._refresher, self._fetch_predictions)
+            self._refresh_driver = driver
+            driver.start()
+
+    def _start_refresh_task(self) -> None:
+        with self._lock:
+            if self._refresh_driver is not None and self._refresh_driver.alive:
+                return
+            client = self._async_client()
+
+            async def fetch(batch: PredictionBatchRequest) -> PredictionBatchResponse:
+                return await endpoints.get_predictions_batch_async(client, batch)
+
+            driver = RefreshTask(self._refresher, fetch)
+            self._refresh_driver = driver
+            driver.start()
+
+    def _fetch_predictions(self, batch: PredictionBatchRequest) -> PredictionBatchResponse:
+        return endpoints.get_predictions_batch(self._sync_http(), batch)
+
+    def _stop_refresh_thread(self, deadline: float | None = None) -> None:
+        with self._lock:
+            driver = self._refresh_driver
+            if not isinstance(driver, RefreshThread):
+                return
+            self._refresh_driver = None
+        # A refresh in flight finishes (bounded by the request timeout) so the next run has it.
+        driver.stop(timeout=self._refresh_wait(deadline))
+
+    def _refresh_wait(self, deadline: float | None = None) -> float:
+        """How long stop() waits for the refresher's last cycle (monotonic deadline: sooner)."""
+        wait = _finite(self._config.request_timeout_seconds, 10.0) + 1.0
+        return wait if deadline is None else max(0.0, min(wait, deadline - time.monotonic()))
+
+    def _claim_seconds(self) -> float:
+        # Long enough to cover one request, so no other process fetches the same query meanwhile.
+        return max(60.0, 2 * _finite(self._config.request_timeout_seconds, 10.0) + 5.0)
+
+    @staticmethod
+    def _prediction_store(config: TelemetryConfig) -> PredictionStore | None:
+        if not (config.enabled and config.persists_predictions):
+            return None
+        # Imported here: clients that do not persist predictions never load it.
+        from ._prediction_store import PredictionStore, default_cache_dir, store_path
+
+        try:
+            directory = config.prediction_cache_dir or default_cache_dir()
+            path = store_path(directory, config.server_url, config.instance_id)
+            return PredictionStore(path)
+        except (ImportError, RuntimeError, OSError, ValueError) as exc:
+            # A Python built without sqlite3, or no home directory to put the cache in.
+            logger.warning("Predictions cannot be persisted (%s); keeping them in memory", exc)
+            return None
 
     def refresh_predictions_sync(self, queries: list[PredictionQuery]) -> None:
         """Fetch predictions (POST /v1/predictions/batch) into the cache; no-op for no queries."""
@@ -496,7 +655,7 @@ class TelemetryClient:
                 self._config.server_url,
             )
             return []
-        step = _MAX_QUERIES_PER_REQUEST
+        step = MAX_QUERIES_PER_REQUEST
         return [
             PredictionBatchRequest(queries=queries[i : i + step])
             for i in range(0, len(queries), step)
@@ -511,8 +670,10 @@ class TelemetryClient:
                 len(results),
                 len(request.queries),
             )
-        for query, result in zip(request.queries, results, strict=False):
-            self._cache.put(query, result)
+        self._cache.put_many(
+            (cache_key(query), result)
+            for query, result in zip(request.queries, results, strict=False)
+        )
 
     # -- HTTP -------------------------------------------------------------------------------
 
@@ -541,3 +702,28 @@ class TelemetryClient:
         left = self._queue.size + self._delivery.held
         if left and not self.is_running:
             logger.warning("%d telemetry events are still queued and were not delivered", left)
+
+
+def _finite(value: float, default: float) -> float:
+    """value if it is a finite non-negative number, else default."""
+    try:
+        return value if math.isfinite(value) and value >= 0 else default
+    except TypeError:
+        return default
+
+
+def _query(key: _Key) -> PredictionQuery | None:
+    """The query for a cache key; None (logged) if a dimension is not a valid value."""
+    from pydantic import ValidationError
+
+    task_type, model, provider, complexity = key
+    try:
+        return PredictionQuery(
+            task_type=TaskType(task_type),
+            model=model,
+            provider=Provider(provider),
+            complexity=Complexity(complexity),
+        )
+    except (ValueError, ValidationError) as exc:
+        logger.warning("estimate(): cannot ask the server for %s: %s", "/".join(key), exc)
+        return None

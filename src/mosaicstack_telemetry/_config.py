@@ -15,6 +15,7 @@ ENV_SERVER_URL = "MOSAIC_TELEMETRY_SERVER_URL"
 ENV_API_KEY = "MOSAIC_TELEMETRY_API_KEY"
 ENV_INSTANCE_ID = "MOSAIC_TELEMETRY_INSTANCE_ID"
 ENV_SPOOL_DIR = "MOSAIC_TELEMETRY_SPOOL_DIR"
+ENV_CACHE_DIR = "MOSAIC_TELEMETRY_CACHE_DIR"
 
 _API_KEY = re.compile(r"[0-9a-fA-F]{64}")
 
@@ -44,6 +45,10 @@ class TelemetryConfig:
     max_event_age_seconds: float | None = None
     spool_dir: str | os.PathLike[str] | None = None
     spool_max_bytes: int = DEFAULT_SPOOL_MAX_BYTES
+    # Persisted predictions (docs/predictions.md): on when either of the first two is set.
+    persist_predictions: bool = False
+    prediction_cache_dir: str = ""
+    prediction_max_stale_seconds: float = 604800.0
 
     def __post_init__(self) -> None:
         env = os.environ
@@ -55,6 +60,10 @@ class TelemetryConfig:
             self.api_key = env.get(ENV_API_KEY, "")
         if not self.instance_id:
             self.instance_id = env.get(ENV_INSTANCE_ID, "")
+        if self.prediction_cache_dir:
+            self.prediction_cache_dir = os.fspath(self.prediction_cache_dir)  # a Path works too
+        else:
+            self.prediction_cache_dir = env.get(ENV_CACHE_DIR, "").strip()
         self.server_url = self.server_url.strip().rstrip("/")
         self.instance_id = str(self.instance_id)
         if self.spool_dir is None or self.spool_dir == "":
@@ -96,6 +105,7 @@ class TelemetryConfig:
                 f"request_timeout_seconds must be positive, got {self.request_timeout_seconds}"
             )
         errors.extend(self._lifecycle_problems())
+        errors.extend(self._prediction_problems())
         return errors
 
     def _lifecycle_problems(self) -> list[str]:
@@ -111,6 +121,17 @@ class TelemetryConfig:
         if not self.spool_max_bytes > 0:
             errors.append(f"spool_max_bytes must be positive, got {self.spool_max_bytes}")
         return errors
+
+    def _prediction_problems(self) -> list[str]:
+        stale = self.prediction_max_stale_seconds
+        if not 0 <= stale < float("inf"):
+            return [f"prediction_max_stale_seconds must be zero or positive, got {stale}"]
+        return []
+
+    @property
+    def persists_predictions(self) -> bool:
+        """Whether predictions are kept on disk (persist_predictions or a prediction_cache_dir)."""
+        return bool(self.persist_predictions or self.prediction_cache_dir)
 
     def __repr__(self) -> str:
         parts = []

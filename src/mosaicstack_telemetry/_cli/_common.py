@@ -190,6 +190,19 @@ def seconds(ms: int) -> str:
     return f"{ms / 1000:,.1f} s"
 
 
+def duration(seconds: float) -> str:
+    """A rough human duration: 42 s, 5 min, 3 h 12 min, 2 d 4 h."""
+    whole = int(seconds)
+    if whole < 60:
+        return f"{whole} s"
+    minutes, hours, days = whole // 60, whole // 3600, whole // 86400
+    if hours == 0:
+        return f"{minutes} min"
+    if days == 0:
+        return f"{hours} h {minutes % 60} min" if minutes % 60 else f"{hours} h"
+    return f"{days} d {hours % 24} h" if hours % 24 else f"{days} d"
+
+
 def percent(fraction: float) -> str:
     """0.8125 -> 81.2%."""
     return f"{fraction * 100:.1f}%"

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING
-
-from .._generated.models import PredictionQuery
 
 if TYPE_CHECKING:
     from .._client import TelemetryClient
-
-logger = logging.getLogger("mosaicstack_telemetry")
 
 _NONE = (0, 0, 0)
 
@@ -18,27 +13,19 @@ _NONE = (0, 0, 0)
 def predicted(
     client: TelemetryClient, task_type: str, model: str, provider: str, complexity: str
 ) -> tuple[int, int, int]:
-    """Median input tokens, output tokens and cost of the cached prediction, else zeros."""
-    if not client._cache.size:
-        return _NONE  # nothing cached: skip building a query
-    try:
-        query = PredictionQuery.model_validate(
-            {
-                "task_type": task_type,
-                "model": model[:100],
-                "provider": provider,
-                "complexity": complexity,
-            }
-        )
-        response = client.get_prediction(query)
-    except Exception:
-        logger.debug("No prediction for an LLM task's estimates", exc_info=True)
-        return _NONE
-    data = None if response is None else response.prediction
-    if data is None:
+    """Median input tokens, output tokens and cost of the cached prediction, else zeros.
+
+    `client.estimate()` reads the cache only (the persisted one too, so a short-lived process
+    gets what earlier runs fetched) and schedules a background refresh on a miss; it never
+    raises.
+    """
+    estimate = client.estimate(
+        task_type=task_type, model=model[:100], provider=provider, complexity=complexity
+    )
+    if not estimate.available:
         return _NONE
     return (
-        data.input_tokens.median,
-        data.output_tokens.median,
-        data.cost_usd_micros.get("median", 0),
+        estimate.input_tokens or 0,
+        estimate.output_tokens or 0,
+        estimate.cost_usd_micros or 0,
     )
