@@ -549,7 +549,8 @@ class TelemetryClient:
         if not queries or not self._enabled:
             return
         if self._config.dry_run:
-            logger.info(
+            logger.log(
+                asked_for_level(logger),
                 "[DRY RUN] Would keep %d predictions fresh from %s",
                 len(queries),
                 self._config.server_url,
