@@ -19,9 +19,12 @@ help:
 	@echo "make ts-check         tsc --noEmit (strict) over ts/src, ts/test and the guide's examples"
 	@echo "make ts-build         build ts/dist (ESM + .d.ts)"
 	@echo "make ts-test          the TypeScript tests (node --test) against real local servers"
+	@echo "make check-version    fail unless ts/ carries the version of src/mosaicstack_telemetry/_version.py"
 	@echo "make check-parity     Python and TypeScript packages agree: surfaces, shared vectors, spec, version (docs/parity.md)"
 	@echo "make check            all of the above (what CI runs)"
 	@echo "make build|build-dev|publish|publish-dev  package and release (docs/release.md)"
+	@echo "make pack-npm|pack-npm-dev|publish-npm|publish-npm-dev  the same for ts/ (npm)"
+	@echo "make sync-version     write _version.py's version into ts/package.json, package-lock.json, src/version.ts"
 	@echo "make serve            run the local Telemetry API v1 server (SERVE_ARGS='--port 8080 ...')"
 	@echo "make bench            speed and memory figures against their budgets (docs/performance.md)"
 
@@ -53,7 +56,7 @@ typecheck: $(STAMP)
 test: $(STAMP) ts-install
 	$(PY) -m pytest
 
-check: check-generated lint typecheck test ts-check ts-test check-parity
+check: check-generated check-version lint typecheck test ts-check ts-test check-parity
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
@@ -115,6 +118,31 @@ publish: $(STAMP)
 publish-dev: $(STAMP)
 	$(PY) scripts/publish.py publish --dev
 
+# The npm package (ts/) carries the same version, checked by `make check` (check-version).
+# scripts/publish_npm.py uses the standard library only, so these run with the system Python and
+# need no virtualenv (the pipeline runs them in a node image). publish-npm reads NPM_REGISTRY_URL
+# and NPM_TOKEN; NPM_PUBLISH_ARGS='--dist-dir DIR' puts the tarball elsewhere than dist/.
+NPM_PUBLISH_ARGS ?=
+.PHONY: check-version sync-version pack-npm pack-npm-dev publish-npm publish-npm-dev
+
+check-version:
+	$(PYTHON) scripts/publish_npm.py check-version
+
+sync-version:
+	$(PYTHON) scripts/publish_npm.py sync-version
+
+pack-npm:
+	$(PYTHON) scripts/publish_npm.py pack $(NPM_PUBLISH_ARGS)
+
+pack-npm-dev:
+	$(PYTHON) scripts/publish_npm.py pack --dev $(NPM_PUBLISH_ARGS)
+
+publish-npm:
+	$(PYTHON) scripts/publish_npm.py publish $(NPM_PUBLISH_ARGS)
+
+publish-npm-dev:
+	$(PYTHON) scripts/publish_npm.py publish --dev $(NPM_PUBLISH_ARGS)
+
 # --- Local server ---------------------------------------------------------------------------
 SERVE_ARGS ?=
 
@@ -143,5 +171,5 @@ demo: $(DEMO_STAMP)
 # prints each figure (median of 5 runs) next to its budget and exits 0 whatever the figures.
 .PHONY: bench
 
-bench: $(STAMP)
+bench: $(STAMP) ts-build
 	$(PY) benchmarks/run.py

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import coldstart
 from llm_figures import run_llm_task, run_stream_chunk  # benchmarks/llm_figures.py
+from ts_figures import ts_figures
 
 from mosaicstack_telemetry import (
     Complexity,
@@ -408,6 +409,7 @@ FIGURES += [
     Figure("L1 llm stream wrapper, per chunk", "us", run_stream_chunk, 1.0, False, "n/a"),
     Figure("L2 llm_task enter+record+exit", "us", run_llm_task, 30.0, False, "n/a"),
 ]
+FIGURES += ts_figures(Figure, BenchError)  # the TypeScript client (ts/), benchmarks/ts_bench.mjs
 
 
 def _load() -> str:

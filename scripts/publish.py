@@ -16,7 +16,6 @@ import base64
 import json
 import os
 import re
-import subprocess
 import sys
 import urllib.error
 import urllib.parse
@@ -25,6 +24,15 @@ from datetime import datetime, timezone
 from html.parser import HTMLParser
 from pathlib import Path
 
+from _release import (
+    ROOT,
+    PublishError,
+    check_stamp,
+    committed_version,
+    redact_url,
+    run,
+    same_origin,
+)
 from packaging.utils import (
     InvalidSdistFilename,
     InvalidWheelFilename,
@@ -34,73 +42,10 @@ from packaging.utils import (
 )
 from packaging.version import Version
 
-ROOT = Path(__file__).resolve().parent.parent
 NAME = "mosaicstack-telemetry"
 STAMP_VAR = "MOSAICSTACK_TELEMETRY_DEV_STAMP"  # read by hatch_build.py
-VERSION_FILE = ROOT / "src" / "mosaicstack_telemetry" / "_version.py"
 ACCEPT = "application/vnd.pypi.simple.v1+json, text/html;q=0.1"
 TIMEOUT = 30
-
-
-class PublishError(Exception):
-    """A failure with a message for the user and an exit code."""
-
-    def __init__(self, message: str, code: int = 1) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-def committed_version() -> str:
-    """The version as committed in `_version.py`."""
-    match = re.search(r'^__version__ = "([^"]+)"$', VERSION_FILE.read_text(), re.MULTILINE)
-    if match is None:
-        raise PublishError(f"no __version__ line in {VERSION_FILE}", 2)
-    return match.group(1)
-
-
-def check_stamp(stamp: str) -> str:
-    """Validate a YYYYMMDDHHMMSS UTC stamp."""
-    try:
-        # strptime alone accepts one-digit fields, hence the digit pattern too.
-        if not re.fullmatch(r"\d{14}", stamp):
-            raise ValueError
-        datetime.strptime(stamp, "%Y%m%d%H%M%S")
-    except ValueError:
-        raise PublishError(f"dev stamp must be YYYYMMDDHHMMSS (UTC), got {stamp!r}", 2) from None
-    return stamp
-
-
-def scrub(text: str, secrets: list[str]) -> str:
-    """Remove every secret, plain, URL-quoted or inside a Basic auth header, from text."""
-    for secret in filter(None, secrets):
-        for form in {secret, urllib.parse.quote(secret, safe=""), urllib.parse.quote(secret)}:
-            text = text.replace(form, "***")
-    return text
-
-
-def redact_url(url: str) -> str:
-    """Drop any user:password@ from a URL before printing it."""
-    parts = urllib.parse.urlsplit(url)
-    host = parts.hostname or ""
-    netloc = host + (f":{parts.port}" if parts.port else "")
-    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
-
-
-def run(cmd: list[str], env: dict[str, str], secrets: list[str]) -> tuple[int, str]:
-    """Run a command, print its scrubbed output and return (exit code, scrubbed output)."""
-    proc = subprocess.run(
-        cmd,
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        check=False,
-    )
-    output = scrub(proc.stdout, secrets)
-    if output.strip():
-        print(output.rstrip())
-    return proc.returncode, output
 
 
 def build(dist_dir: Path, stamp: str | None, secrets: list[str]) -> tuple[str, list[Path]]:
@@ -188,12 +133,6 @@ def index_versions(index_url: str, auth: tuple[str, str] | None) -> set[Version]
         parser.feed(body)
         names, listed = parser.names, []
     return {v for v in map(version_of, names) if v is not None} | set(listed)
-
-
-def same_origin(a: str, b: str) -> bool:
-    """Whether two URLs share scheme, host and port (credentials go nowhere else)."""
-    pa, pb = urllib.parse.urlsplit(a), urllib.parse.urlsplit(b)
-    return (pa.scheme, pa.hostname, pa.port) == (pb.scheme, pb.hostname, pb.port)
 
 
 def publish(dist_dir: Path, stamp: str | None) -> None:
