@@ -440,6 +440,9 @@ def main() -> int:
     runs = max(1, min(args.runs, 50))
     wanted = {part.strip() for part in args.only.split(",") if part.strip()}
     figures = [f for f in FIGURES if not wanted or f.label.split()[0] in wanted]
+    # Fresh interpreters load the SDK from bytecode, as an installed wheel does (pip compiles it
+    # at install time); with PYTHONDONTWRITEBYTECODE set, every run would compile the sources.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
     print(
         f"mosaicstack-telemetry benchmark: median of {runs} runs per figure; "

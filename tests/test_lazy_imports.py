@@ -50,3 +50,43 @@ def test_sync_client_never_imports_asyncio() -> None:
 
 def test_async_client_still_runs() -> None:
     assert _run(ASYNC_USE) == "stopped"
+
+
+# The first event of a short-lived tool: nothing on this path needs HTTP, so httpx stays unloaded
+# until the worker (or a flush, or a prediction refresh) makes the first request.
+FIRST_EVENT = """
+import sys
+import threading
+import mosaicstack_telemetry as mt
+
+config = mt.TelemetryConfig(
+    server_url="http://127.0.0.1:9", api_key="0" * 64,
+    instance_id="a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d", max_retries=0,
+    shutdown_timeout_seconds=0.5, flush_on_sigterm=False,
+)
+client = mt.TelemetryClient(config)
+client.track(mt.EventBuilder(instance_id=config.instance_id).model("m").build())
+print("after track:", sorted(m for m in ("httpx", "httpcore", "anyio") if m in sys.modules))
+
+# Record which thread imports httpx: start() must leave it to the worker thread.
+importers = []
+
+class Watch:
+    def find_spec(self, name, path=None, target=None):
+        if name == "httpx":
+            importers.append(threading.current_thread().name)
+        return None
+
+sys.meta_path.insert(0, Watch())
+client.start()
+client.stop()
+print("imported by:", importers)
+"""
+
+
+def test_first_event_never_imports_httpx_and_start_leaves_it_to_the_worker() -> None:
+    lines = _run(FIRST_EVENT).splitlines()
+    assert lines[0] == "after track: []"
+    # Only the worker thread loaded it (its warm-up, before its first request), never the host's
+    # thread in start() or stop(): the import moved off the caller's thread.
+    assert lines[1] == "imported by: ['mosaicstack-telemetry-submitter']"

@@ -12,17 +12,15 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-import httpx
 from pydantic import ValidationError
 
-from . import _forksafety, _signals
+from . import _forksafety
 from . import llm as _llm  # imports no provider SDK; its names load on first use
 from ._cache import PredictionCache, _Key, _value, cache_key
 from ._config import TelemetryConfig
 from ._delivery import Delivery, DeliveryStats, FlushResult
 from ._errors import ApiError
 from ._estimate import MISS, Estimate, estimate_from
-from ._generated import endpoints
 from ._generated import models as _generated
 from ._generated.models import (
     Complexity,
@@ -42,7 +40,6 @@ from ._prediction_refresh import (
 )
 from ._queue import EventQueue
 from ._retry import RetryPolicy
-from ._spool import Spool
 from ._unstarted import NeverStartedWatch
 from ._visible_log import asked_for_level
 from ._worker import (
@@ -55,7 +52,13 @@ from ._worker import (
 )
 
 if TYPE_CHECKING:
+    # httpx and the endpoint stubs load where a request is first made (the worker thread, a
+    # flush or a prediction refresh), never in TelemetryClient() or track(): they are most of
+    # a cold start (docs/performance.md).
+    import httpx
+
     from ._prediction_store import PredictionStore
+    from ._spool import Spool
     from .llm import LlmTask
 
 logger = logging.getLogger("mosaicstack_telemetry")
@@ -99,6 +102,8 @@ class TelemetryClient:
         )
         self._spool: Spool | None = None
         if config.enabled and config.spool_dir is not None:
+            from ._spool import Spool  # only with a spool: most hosts never load it
+
             self._spool = Spool(config.spool_dir, config.spool_max_bytes)
             self._queue.on_overflow = self._spool_events
         self._lock = threading.RLock()  # start() holds it while creating the HTTP client
@@ -181,7 +186,7 @@ class TelemetryClient:
             self._unspool()
             worker = ThreadWorker(
                 self._delivery,
-                self._sync_http(),
+                self._sync_http,
                 self._config.submit_interval_seconds,
                 before_cycle=self._unspool,
             )
@@ -235,7 +240,7 @@ class TelemetryClient:
         self._unspool()
         worker = AsyncWorker(
             self._delivery,
-            self._async_client(),
+            self._async_client,
             self._config.submit_interval_seconds,
             before_cycle=self._unspool,
         )
@@ -310,6 +315,8 @@ class TelemetryClient:
         atexit.unregister(self._flush_at_exit)  # once, even after a fork re-registered it
         atexit.register(self._flush_at_exit)
         if self._config.flush_on_sigterm:
+            from . import _signals
+
             _signals.install(self)
 
     def _on_stopped(self) -> None:
@@ -318,6 +325,8 @@ class TelemetryClient:
         if self._thread_worker is None and self._async_worker is None:
             self._started = False
             atexit.unregister(self._flush_at_exit)
+            from . import _signals
+
             _signals.uninstall(self)
 
     def _flush_at_exit(self) -> None:
@@ -582,6 +591,8 @@ class TelemetryClient:
             client = self._async_client()
 
             async def fetch(batch: PredictionBatchRequest) -> PredictionBatchResponse:
+                from ._generated import endpoints
+
                 return await endpoints.get_predictions_batch_async(client, batch)
 
             driver = RefreshTask(self._refresher, fetch)
@@ -589,6 +600,8 @@ class TelemetryClient:
             driver.start()
 
     def _fetch_predictions(self, batch: PredictionBatchRequest) -> PredictionBatchResponse:
+        from ._generated import endpoints  # on the refresh thread, not the host's
+
         return endpoints.get_predictions_batch(self._sync_http(), batch)
 
     def _stop_refresh_thread(self, deadline: float | None = None) -> None:
@@ -627,6 +640,10 @@ class TelemetryClient:
 
     def refresh_predictions_sync(self, queries: list[PredictionQuery]) -> None:
         """Fetch predictions (POST /v1/predictions/batch) into the cache; no-op for no queries."""
+        import httpx
+
+        from ._generated import endpoints
+
         for chunk in self._prediction_chunks(queries):
             try:
                 response = endpoints.get_predictions_batch(self._sync_http(), chunk)
@@ -637,6 +654,10 @@ class TelemetryClient:
 
     async def refresh_predictions(self, queries: list[PredictionQuery]) -> None:
         """Fetch predictions (POST /v1/predictions/batch) into the cache; no-op for no queries."""
+        import httpx
+
+        from ._generated import endpoints
+
         for chunk in self._prediction_chunks(queries):
             try:
                 response = await endpoints.get_predictions_batch_async(self._async_client(), chunk)
@@ -689,12 +710,16 @@ class TelemetryClient:
         }
 
     def _sync_http(self) -> httpx.Client:
+        import httpx
+
         with self._lock:
             if self._http is None:
                 self._http = httpx.Client(**self._client_options())  # type: ignore[arg-type]
             return self._http
 
     def _async_client(self) -> httpx.AsyncClient:
+        import httpx
+
         if self._async_http is None:
             self._async_http = httpx.AsyncClient(**self._client_options())  # type: ignore[arg-type]
         return self._async_http

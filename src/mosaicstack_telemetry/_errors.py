@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import email.utils
 import re
 import time
 from typing import TYPE_CHECKING
@@ -32,6 +31,8 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
         return None
     if _DELAY_SECONDS.fullmatch(value):
         return float(value)
+    import email.utils  # only for HTTP dates; it imports socket, too much for every start
+
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):

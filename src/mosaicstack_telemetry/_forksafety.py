@@ -20,6 +20,7 @@ import os
 import sys
 import threading
 import weakref
+from collections.abc import Callable
 from typing import Protocol
 
 logger = logging.getLogger("mosaicstack_telemetry")
@@ -46,9 +47,9 @@ def register(client: _Forkable) -> None:
 def warm_up() -> None:
     """Do once, before any fork can catch it half done, what the first request does lazily.
 
-    That is: import the idna codec (getaddrinfo), and validate, serialize and parse one event,
-    one batch and one answer (pydantic-core initialises some of its state on first use). A fork
-    waits for a warm-up in progress; afterwards this returns at once.
+    That is: import httpx and the idna codec (getaddrinfo), and validate, serialize and parse one
+    event, one batch and one answer (pydantic-core initialises some of its state on first use).
+    A fork waits for a warm-up in progress; afterwards this returns at once.
     """
     global _warm
     if _warm:
@@ -57,9 +58,15 @@ def warm_up() -> None:
         if _warm:
             return
         codecs.lookup("idna")
+        # The HTTP machinery loads here, on the worker thread, not in the host's start(); a
+        # throwaway client loads what httpx imports only when a client is made (httpcore, ssl).
+        import httpx
+
         from ._builder import EventBuilder
+        from ._generated import endpoints  # noqa: F401
         from ._generated.models import BatchEventRequest, BatchEventResponse
 
+        httpx.Client().close()
         event = EventBuilder(_SAMPLE_INSTANCE).build()
         BatchEventRequest(events=[event]).model_dump_json()
         BatchEventResponse.model_validate_json(
@@ -67,6 +74,12 @@ def warm_up() -> None:
             '"status": "accepted", "error": null}]}'
         )
         _warm = True
+
+
+def before_fork_can(prepare: Callable[[], object]) -> None:
+    """Run `prepare` where a fork waits for it: for first uses that import or lock lazily."""
+    with _gate:
+        prepare()
 
 
 def complete_models() -> None:

@@ -9,8 +9,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import httpx
-
 from ._errors import ApiError, DeadlineExceeded
 
 # Retrying cannot fix these for the whole batch: it is dropped (and counted) instead of resent.
@@ -67,7 +65,11 @@ class RetryPolicy:
         """Classify a failed send after retries_done retries."""
         if isinstance(error, ApiError):
             return self._decide_status(error, retries_done)
-        if isinstance(error, (httpx.TimeoutException, DeadlineExceeded)):
+        if isinstance(error, DeadlineExceeded):
+            return self._retry(self.backoff(retries_done), retries_done, f"timeout ({error!r})")
+        import httpx  # loaded already: only a request raises its errors; importing SDK stays light
+
+        if isinstance(error, httpx.TimeoutException):
             return self._retry(self.backoff(retries_done), retries_done, f"timeout ({error!r})")
         if isinstance(error, httpx.TransportError):
             return self._retry(

@@ -16,16 +16,17 @@ from collections.abc import Awaitable, Callable
 from queue import SimpleQueue
 from typing import TYPE_CHECKING
 
-import httpx
-
 from ._delivery import Delivery, FlushResult, Reply, Send, Steps
 from ._errors import DeadlineExceeded
-from ._forksafety import warm_up
-from ._generated import endpoints
+from ._forksafety import before_fork_can, warm_up
 from ._generated.models import BatchEventRequest, BatchEventResponse
 
 if TYPE_CHECKING:
     import asyncio
+
+    # httpx (and the endpoint stubs that use it) load on the worker's first request, not in the
+    # host's track() path: it is most of a cold start's import time (docs/performance.md).
+    import httpx
 
 logger = logging.getLogger("mosaicstack_telemetry")
 
@@ -151,6 +152,8 @@ class _Job:
 
 def send_within(http: httpx.Client, batch: BatchEventRequest, timeout: float) -> BatchEventResponse:
     """POST a batch; the whole request must end within `timeout` seconds (a one-off helper)."""
+    from ._generated import endpoints
+
     helper = RequestThread()
     try:
         return helper.call(lambda: endpoints.submit_events_batch(http, batch), timeout)
@@ -163,6 +166,8 @@ async def send_within_async(
 ) -> BatchEventResponse:
     """POST a batch on the event loop; cancelled when `timeout` seconds have passed."""
     import asyncio  # already loaded by any asyncio caller
+
+    from ._generated import endpoints
 
     try:
         return await asyncio.wait_for(
@@ -178,7 +183,7 @@ class ThreadWorker:
     def __init__(
         self,
         delivery: Delivery,
-        http: httpx.Client,
+        http: Callable[[], httpx.Client],
         interval: float,
         before_cycle: Callable[[], None] | None = None,
     ) -> None:
@@ -187,6 +192,7 @@ class ThreadWorker:
         self._interval = interval
         self._before_cycle = before_cycle
         self._stopping = False
+        self._retired = False
         self._kick = threading.Event()
         self._requests = RequestThread()
         self._thread = threading.Thread(
@@ -212,7 +218,12 @@ class ThreadWorker:
         if self._thread is threading.current_thread():
             return False
         self._thread.join(max(0.0, deadline - time.monotonic()))
-        return not self._thread.is_alive()
+        if self._thread.is_alive():
+            # Given up on: it must not start a flush once stop() has returned (the client's
+            # own flush() and a later start() own the queue then).
+            self._retired = True
+            return False
+        return True
 
     @property
     def alive(self) -> bool:
@@ -223,6 +234,10 @@ class ThreadWorker:
         try:
             try:
                 warm_up()  # before the first request, and never half done when the host forks
+                # The HTTP client too: made here rather than in start(), so the host's thread
+                # never waits for httpx, and its making (lazy imports inside httpx) is never
+                # half done in a forked child.
+                before_fork_can(self._http)
             except Exception:
                 logger.exception("Telemetry submitter could not prepare its first request")
             while True:
@@ -230,6 +245,8 @@ class ThreadWorker:
                     self._kick.wait(self._interval)
                 self._kick.clear()
                 stopping = self._stopping
+                if self._retired:
+                    return
                 try:
                     if not stopping and self._before_cycle is not None:
                         self._before_cycle()
@@ -242,7 +259,9 @@ class ThreadWorker:
             self._requests.close()
 
     def _send(self, batch: BatchEventRequest, timeout: float) -> BatchEventResponse:
-        http = self._http
+        from ._generated import endpoints  # loaded by warm_up() on this thread
+
+        http = self._http()  # made in _run(), on this thread: start() stays cheap
         return self._requests.call(lambda: endpoints.submit_events_batch(http, batch), timeout)
 
     def _wait(self, seconds: float) -> None:
@@ -257,7 +276,7 @@ class AsyncWorker:
     def __init__(
         self,
         delivery: Delivery,
-        http: httpx.AsyncClient,
+        http: Callable[[], httpx.AsyncClient],
         interval: float,
         before_cycle: Callable[[], None] | None = None,
     ) -> None:
@@ -333,4 +352,4 @@ class AsyncWorker:
             await asyncio.wait_for(self._kick.wait(), seconds)
 
     async def _send(self, batch: BatchEventRequest, timeout: float) -> BatchEventResponse:
-        return await send_within_async(self._http, batch, timeout)
+        return await send_within_async(self._http(), batch, timeout)
