@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 .PHONY: ts-node ts-install ts-check ts-build ts-test
 
 help:
-	@echo "make demo             the SDK end to end against a local server (README's first command)"
+	@echo "make demo             the SDK end to end against a local server (installs the server extra only)"
 	@echo "make generate         regenerate src/mosaicstack_telemetry/_generated and ts/src/generated from schema/"
 	@echo "make check-generated  fail with a diff if generated code has drifted from the spec"
 	@echo "make lint             ruff check + ruff format --check"
@@ -163,7 +163,16 @@ serve: $(STAMP)
 DEMO_ARGS ?=
 .PHONY: demo
 
-demo: $(STAMP)
+# Only the package and its `server` extra (seconds on a warm pip cache), not the dev tools; a .venv
+# that `make install` already set up has them too.
+DEMO_STAMP := $(VENV)/.demo-installed
+
+$(DEMO_STAMP): pyproject.toml constraints/dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints/dev.txt -e '.[server]'
+	touch $(DEMO_STAMP)
+
+demo: $(DEMO_STAMP)
 	$(VENV)/bin/mosaic-telemetry demo $(DEMO_ARGS)
 
 # Benchmark (speed and memory budgets; docs/performance.md). A report, not a test:

@@ -11,6 +11,12 @@ from tests.fault_server import FaultServer
 from tests.local_server import LocalServer, start_local_server
 
 
+@pytest.fixture(autouse=True)
+def _no_do_not_track(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's DO_NOT_TRACK=1 would turn the SDK off in every test."""
+    monkeypatch.delenv("DO_NOT_TRACK", raising=False)
+
+
 @pytest.fixture
 def fault_server() -> Iterator[FaultServer]:
     """A real Telemetry API v1 server on 127.0.0.1 whose replies a test can script."""

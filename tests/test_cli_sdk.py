@@ -131,14 +131,29 @@ def test_send_mixed_file_stores_every_valid_event_and_names_invalid_lines(
     assert f"{path}:156: retry_count: Input should be a valid integer" in out
     summary = _summary(out)
     assert summary["invalid"] == "5 (lines 2, 5, 60, 103, 156; not sent)"
-    assert summary["sent"].startswith("150 ")
-    assert summary["accepted"] == "150 (stored)"
+    assert summary["read"] == f"155 non-blank lines from {path}"
+    assert summary["delivered"] == (
+        f"150 of 150 to {env_server.url}: 150 stored, 0 already stored (not an error)"
+    )
     assert summary["rejected"] == "0"
     assert summary["not delivered"] == "0"
     # Nothing valid was lost: exactly the valid events are on the server.
     assert _stored_ids(env_server) == {event["event_id"] for event in valid}
     (result,) = env_server.predict(query_payload())
     assert result["metadata"]["sample_size"] == 150
+
+
+def test_send_and_validate_speak_in_the_singular_for_one(
+    env_server: LocalServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _write_jsonl(tmp_path / "one.jsonl", ["{not json"])
+    assert main(["validate", str(path)]) == 1
+    assert capsys.readouterr().out.endswith(f"{path}: 0 valid, 1 invalid of 1 event\n")
+    assert main(["send", str(path)]) == 1
+    summary = _summary(capsys.readouterr().out)
+    assert summary["read"] == f"1 non-blank line from {path}"
+    assert summary["invalid"] == "1 (line 1; not sent)"
+    assert summary["delivered"] == f"0 of 0 to {env_server.url}"
 
 
 def test_send_draws_a_progress_bar_only_on_a_terminal(
@@ -192,14 +207,13 @@ def test_send_clean_file_exits_0_and_a_resend_counts_duplicates(
     assert main(["send", str(path)]) == 0
     summary = _summary(capsys.readouterr().out)
     assert summary["invalid"] == "0"
-    assert summary["accepted"] == "3 (stored)"
+    assert summary["delivered"].endswith(": 3 stored, 0 already stored (not an error)")
     assert env_server.stats().events == 3
 
     # event_ids in the file are stable, so a resend is all duplicates (the generated one is new).
     assert main(["send", str(path)]) == 0
     summary = _summary(capsys.readouterr().out)
-    assert summary["accepted"] == "1 (stored)"
-    assert summary["duplicates"].startswith("2 ")
+    assert summary["delivered"].endswith(": 1 stored, 2 already stored (not an error)")
     assert env_server.stats().events == 4
 
 
@@ -265,8 +279,12 @@ def test_send_with_a_key_the_server_refuses_exits_1_and_stores_nothing(
     path = _write_jsonl(tmp_path / "two.jsonl", [event_payload(), event_payload()])
     assert main(["send", str(path)]) == 1
     captured = capsys.readouterr()
-    assert _summary(captured.out)["not delivered"].startswith("2 ")
-    assert "refused the API key" in captured.err
+    summary = _summary(captured.out)
+    assert summary["delivered"] == f"0 of 2 to {local_server.url}"
+    assert summary["not delivered"].startswith(
+        "2 (the server refused the API key or instance id (HTTP 403"
+    )
+    assert "mosaic-telemetry send: not delivered: the server refused the API key" in captured.err
     assert WRONG_KEY not in captured.out + captured.err
     assert local_server.stats().events == 0
 
@@ -281,8 +299,16 @@ def test_send_to_a_server_that_is_down_reports_undelivered_events(
     path = _write_jsonl(tmp_path / "three.jsonl", [event_payload() for _ in range(3)])
     assert main(["send", str(path), "--max-retries", "0"]) == 1
     captured = capsys.readouterr()
-    assert _summary(captured.out)["not delivered"].startswith("3 ")
-    assert "Connection refused" in captured.err or "connection error" in captured.err
+    summary = _summary(captured.out)
+    # Nothing reached the server: no "sent", no talk of a next cycle a one-shot command lacks.
+    assert summary["delivered"] == f"0 of 3 to {dead_url}"
+    assert summary["not delivered"].startswith(
+        "3 (the server could not be reached or kept failing (connection error"
+    )
+    assert "gave up after 0 retries" in summary["not delivered"]
+    assert "next cycle" not in captured.out + captured.err
+    assert "sent 3" not in captured.out
+    assert captured.err.startswith("mosaic-telemetry send: not delivered: the server could not")
 
 
 def test_send_names_the_line_of_an_event_the_server_rejects(
@@ -304,8 +330,10 @@ def test_send_names_the_line_of_an_event_the_server_rejects(
     out = capsys.readouterr().out
     assert f"{path}:2: rejected by the server: event is too old" in out
     summary = _summary(out)
-    assert summary["accepted"] == "2 (stored)"
-    assert summary["rejected"] == "1"
+    assert summary["delivered"].startswith("2 of 3 to ")
+    assert summary["delivered"].endswith(": 2 stored, 0 already stored (not an error)")
+    assert summary["rejected"] == "1 (reasons above)"
+    assert summary["not delivered"] == "0"
     (post,) = fault_server.event_posts()
     assert len(post.json()["events"]) == 3
 
@@ -458,7 +486,7 @@ def test_doctor_wrong_key_exits_1_and_says_it_was_rejected(
     result = subprocess.run([*CLI, "doctor"], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     assert "problem: the server rejected the API key (HTTP 403" in result.stdout
-    assert "1 problem(s) found" in result.stdout
+    assert result.stdout.rstrip().endswith("\n1 problem found")
     assert WRONG_KEY not in result.stdout + result.stderr
 
 
@@ -481,7 +509,7 @@ def test_doctor_without_config_lists_what_is_missing(
     assert "api_key      (not set)" in out
     assert "problem: server_url is required" in out
     assert "problem: instance_id must be a valid UUID" in out
-    assert "3 problem(s) found" in out
+    assert out.rstrip().endswith("\n3 problems found")
 
 
 def test_doctor_malformed_key_is_a_problem_and_never_printed(
@@ -494,6 +522,57 @@ def test_doctor_malformed_key_is_a_problem_and_never_printed(
     assert "problem: api_key must be a 64-character hex string" in out
     assert "key check skipped" in out
     assert BAD_KEY not in out
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("MOSAIC_TELEMETRY_ENABLED", "off"),
+        ("MOSAIC_TELEMETRY_ENABLED", "FALSE"),
+        ("MOSAIC_TELEMETRY_ENABLED", "0"),
+        ("DO_NOT_TRACK", "1"),
+    ],
+)
+def test_doctor_telemetry_switched_off_by_the_environment_exits_1(
+    env_server: LocalServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    variable: str,
+    value: str,
+) -> None:
+    # Everything else is fine: the server answers and takes the key.
+    monkeypatch.setenv(variable, value)
+    assert main(["doctor"]) == 1
+    out = capsys.readouterr().out
+    assert f"problem: {variable}={value} turns telemetry off" in out
+    assert "the server accepts the API key" in out
+    assert out.rstrip().endswith("\n1 problem found")
+
+
+def test_doctor_notes_an_unrecognised_enabled_value_the_sdk_ignores(
+    env_server: LocalServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MOSAIC_TELEMETRY_ENABLED", "enabled")
+    assert main(["doctor"]) == 0
+    out = capsys.readouterr().out
+    assert "note:    MOSAIC_TELEMETRY_ENABLED=enabled is not one of" in out
+    assert out.rstrip().endswith("all good")
+
+
+@pytest.mark.parametrize("suffix", ["/v1", "/v1/"])
+def test_doctor_suggests_dropping_a_trailing_v1(
+    env_server: LocalServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    suffix: str,
+) -> None:
+    monkeypatch.setenv("MOSAIC_TELEMETRY_SERVER_URL", env_server.url + suffix)
+    assert main(["doctor"]) == 1
+    out = capsys.readouterr().out
+    assert (
+        f"problem: server_url ends in /v1, but the SDK adds /v1/... itself: use {env_server.url} "
+        "instead" in out
+    )
 
 
 # --- demo -----------------------------------------------------------------------------------
@@ -586,14 +665,18 @@ def test_demo_without_the_server_extra_names_the_extra() -> None:
     assert "MOSAIC_TELEMETRY_SERVER_URL" in result.stderr
 
 
-def test_ctrl_c_during_send_exits_130_without_a_traceback(tmp_path: Path, dead_url: str) -> None:
+def test_ctrl_c_during_send_prints_the_summary_so_far_and_exits_130(
+    tmp_path: Path, fault_server: FaultServer
+) -> None:
     import signal
     import time
 
-    path = _write_jsonl(tmp_path / "events.jsonl", [event_payload() for _ in range(3)])
+    # 250 events, 3 batches: the first is stored, the second hangs on the server.
+    fault_server.script(Reply(202), Reply(202, delay=15.0))
+    path = _write_jsonl(tmp_path / "events.jsonl", [event_payload() for _ in range(250)])
     env = {
         **os.environ,
-        "MOSAIC_TELEMETRY_SERVER_URL": dead_url,  # retries keep send busy long enough
+        "MOSAIC_TELEMETRY_SERVER_URL": fault_server.url,
         "MOSAIC_TELEMETRY_API_KEY": API_KEY,
         "MOSAIC_TELEMETRY_INSTANCE_ID": INSTANCE_ID,
         "PYTHONPATH": str(Path(__file__).resolve().parent.parent / "src"),
@@ -605,10 +688,16 @@ def test_ctrl_c_during_send_exits_130_without_a_traceback(tmp_path: Path, dead_u
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(1.5)
+    deadline = time.monotonic() + 60
+    while len(fault_server.event_posts()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(fault_server.event_posts()) == 2
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130
-    assert "mosaic-telemetry: interrupted" in err
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, out + err
+    summary = _summary(out)
+    assert summary["delivered"].startswith(f"100 of 250 to {fault_server.url}: 100 stored")
+    assert summary["not delivered"].startswith("150 (interrupted before the server answered;")
+    assert summary["interrupted"] == "by Ctrl-C: these are the outcomes so far"
     assert "Traceback" not in err
-    assert API_KEY not in err
+    assert API_KEY not in out + err

@@ -83,16 +83,60 @@ def test_constructor_beats_env(
     assert getattr(TelemetryConfig(), field) == "from-env"
 
 
-@pytest.mark.parametrize("value", ["1", "true", "TRUE", "Yes", " yes "])
+@pytest.mark.parametrize("value", ["1", "true", "TRUE", "Yes", " yes ", "on", "ON", "On"])
 def test_enabled_env_truthy_always_overrides(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
     monkeypatch.setenv("MOSAIC_TELEMETRY_ENABLED", value)
     assert TelemetryConfig(enabled=False).enabled is True
 
 
-@pytest.mark.parametrize("value", ["0", "false", "no", "off", "nope"])
+@pytest.mark.parametrize("value", ["0", "false", "FALSE", "no", "No", "off", " OFF "])
 def test_enabled_env_falsy_always_overrides(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
     monkeypatch.setenv("MOSAIC_TELEMETRY_ENABLED", value)
     assert TelemetryConfig(enabled=True).enabled is False
+
+
+@pytest.mark.parametrize("value", ["enabled", "y", "nope", "tru", "2"])
+def test_unrecognised_enabled_env_warns_naming_it_and_keeps_the_code_setting(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, value: str
+) -> None:
+    monkeypatch.setenv("MOSAIC_TELEMETRY_ENABLED", value)
+    with caplog.at_level(logging.WARNING, logger="mosaicstack_telemetry"):
+        assert TelemetryConfig().enabled is True
+        assert TelemetryConfig(enabled=False).enabled is False
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 2
+    assert all(f"MOSAIC_TELEMETRY_ENABLED='{value}'" in w for w in warnings)
+    assert "on/off" in warnings[0]
+    assert "stays enabled" in warnings[0]
+    assert "disabled" in warnings[1]
+
+
+@pytest.mark.parametrize("value", ["1", "true", " TRUE "])
+def test_do_not_track_disables_with_a_debug_log(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, value: str
+) -> None:
+    monkeypatch.setenv("DO_NOT_TRACK", value)
+    with caplog.at_level(logging.DEBUG, logger="mosaicstack_telemetry"):
+        assert TelemetryConfig().enabled is False
+    assert [r.levelno for r in caplog.records] == [logging.DEBUG]
+    assert "DO_NOT_TRACK" in caplog.records[0].getMessage()
+
+
+@pytest.mark.parametrize("value", ["0", "false", "", "whatever"])
+def test_do_not_track_other_values_change_nothing(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("DO_NOT_TRACK", value)
+    assert TelemetryConfig().enabled is True
+    assert TelemetryConfig(enabled=False).enabled is False
+
+
+def test_an_explicit_enabled_env_wins_over_do_not_track(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DO_NOT_TRACK", "1")
+    monkeypatch.setenv("MOSAIC_TELEMETRY_ENABLED", "on")
+    assert TelemetryConfig().enabled is True
+    monkeypatch.setenv("MOSAIC_TELEMETRY_ENABLED", "maybe")  # ignored: DO_NOT_TRACK decides
+    assert TelemetryConfig().enabled is False
 
 
 def test_empty_enabled_env_counts_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:

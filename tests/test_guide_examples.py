@@ -885,11 +885,17 @@ def test_disabling_telemetry(fault_server: FaultServer, monkeypatch: pytest.Monk
     assert fault_server.requests == []
 
 
-# -- README ----------------------------------------------------------------------------------------
+# -- docs/usage.md -------------------------------------------------------------------------------
 
 
-def test_readme_quick_start_is_the_guide_sync_example() -> None:
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Quick start\n", 1)[1].split("\n## ", 1)[0]
-    code = section.split("```python\n", 1)[1].split("```", 1)[0]
-    assert code == SYNC_USAGE
+def _python_blocks(path: Path, heading: str) -> list[str]:
+    text = path.read_text(encoding="utf-8")
+    section = text.split(f"\n{heading}\n", 1)[1].split("\n## ", 1)[0]
+    return [block.split("```", 1)[0] for block in section.split("```python\n")[1:]]
+
+
+def test_usage_doc_shows_the_guide_examples_verbatim() -> None:
+    # The code users copy from docs/usage.md is the code these tests run.
+    docs = Path(__file__).resolve().parent.parent / "docs" / "usage.md"
+    assert _python_blocks(docs, "## Sync usage") == [SYNC_USAGE]
+    assert _python_blocks(docs, "## Async usage") == [ASYNC_USAGE]

@@ -1,9 +1,10 @@
-"""The public surface is exactly the reference's list; the package imports lazily."""
+"""The public surface is the reference's list plus DeliveryStats; the package imports lazily."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -38,12 +39,24 @@ REFERENCE_NAMES = [
 ]
 
 
-def test_all_is_exactly_the_reference_list_sorted() -> None:
-    assert mosaicstack_telemetry.__all__ == sorted(REFERENCE_NAMES)
+# Beyond the reference: the type of `TelemetryClient.stats`, so that it can be named in annotations.
+ADDED_NAMES = ["DeliveryStats"]
+PUBLIC_NAMES = REFERENCE_NAMES + ADDED_NAMES
+
+
+def test_all_is_the_reference_list_plus_the_stats_type_sorted() -> None:
+    assert mosaicstack_telemetry.__all__ == sorted(PUBLIC_NAMES)
+
+
+def test_the_stats_type_is_what_client_stats_returns() -> None:
+    from mosaicstack_telemetry import DeliveryStats, TelemetryClient, TelemetryConfig
+
+    client = TelemetryClient(TelemetryConfig(enabled=False))
+    assert type(client.stats) is DeliveryStats
 
 
 def test_every_name_resolves_and_is_in_dir() -> None:
-    for name in REFERENCE_NAMES:
+    for name in PUBLIC_NAMES:
         assert getattr(mosaicstack_telemetry, name).__name__ == name
         assert name in dir(mosaicstack_telemetry)
 
@@ -51,12 +64,31 @@ def test_every_name_resolves_and_is_in_dir() -> None:
 def test_star_import_gives_the_reference_names() -> None:
     namespace: dict[str, object] = {}
     exec("from mosaicstack_telemetry import *", namespace)
-    assert sorted(k for k in namespace if not k.startswith("__")) == sorted(REFERENCE_NAMES)
+    assert sorted(k for k in namespace if not k.startswith("__")) == sorted(PUBLIC_NAMES)
 
 
 def test_unknown_attribute_raises_attribute_error() -> None:
     with pytest.raises(AttributeError, match="NoSuchThing"):
         mosaicstack_telemetry.NoSuchThing  # type: ignore[attr-defined]  # noqa: B018
+
+
+def test_mypy_rejects_a_misspelt_import_and_accepts_the_real_names(tmp_path: Path) -> None:
+    # The lazy __getattr__ must be invisible to type checkers, or every typo type-checks.
+    (tmp_path / "typo.py").write_text("from mosaicstack_telemetry import TelemetryClinet\n")
+    (tmp_path / "right.py").write_text(
+        "from mosaicstack_telemetry import DeliveryStats, TelemetryClient, TelemetryConfig\n"
+        "\n\n"
+        "def counters(config: TelemetryConfig) -> DeliveryStats:\n"
+        "    return TelemetryClient(config).stats\n"
+    )
+    cmd = [sys.executable, "-m", "mypy", "--strict", "--no-error-summary"]
+    cmd += ["--cache-dir", str(tmp_path / ".mypy_cache"), "typo.py", "right.py"]
+    done = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stdout + done.stderr
+    errors = [line for line in done.stdout.splitlines() if ": error:" in line]
+    assert len(errors) == 1, done.stdout
+    assert errors[0].startswith("typo.py:1: error:")
+    assert '"TelemetryClinet"' in errors[0]
 
 
 def test_telemetry_error_is_an_exception() -> None:

@@ -1,7 +1,8 @@
 """Python SDK for Mosaic Telemetry: report AI coding task-completion telemetry, read predictions.
 
 Names are loaded on first access (PEP 562), so `import mosaicstack_telemetry` stays cheap until
-the parts that need pydantic and httpx are used.
+the parts that need pydantic and httpx are used. The lazy `__getattr__` exists only at run time:
+type checkers see the imports below instead, so a misspelt name is an error there too.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from ._cache import PredictionCache
     from ._client import TelemetryClient
     from ._config import TelemetryConfig
+    from ._delivery import DeliveryStats
     from ._errors import TelemetryError
     from ._estimate import Estimate as Estimate
     from ._generated.models import (
@@ -47,6 +49,7 @@ _WHERE = {
     "BatchEventResult": _GENERATED,
     "Complexity": _GENERATED,
     "CorrectionFactors": _GENERATED,
+    "DeliveryStats": "._delivery",
     "Estimate": "._estimate",  # an addition to the reference: importable, not in __all__
     "EventBuilder": "._builder",
     "EventQueue": "._queue",
@@ -75,6 +78,7 @@ __all__ = [
     "BatchEventResult",
     "Complexity",
     "CorrectionFactors",
+    "DeliveryStats",
     "EventBuilder",
     "EventQueue",
     "Harness",
@@ -97,13 +101,17 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value  # later lookups skip __getattr__
-    return value
+if not TYPE_CHECKING:
+    # Hidden from type checkers: a module-level `__getattr__ -> Any` would make every misspelt
+    # name (`TelemetryClinet`) type-check and fail only at run time.
+
+    def __getattr__(name: str) -> Any:
+        module = _WHERE.get(name)
+        if module is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(module, __name__), name)
+        globals()[name] = value  # later lookups skip __getattr__
+        return value
 
 
 def __dir__() -> list[str]:

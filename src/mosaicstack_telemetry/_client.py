@@ -40,6 +40,8 @@ from ._prediction_refresh import (
 )
 from ._queue import EventQueue
 from ._retry import RetryPolicy
+from ._unstarted import NeverStartedWatch
+from ._visible_log import asked_for_level
 from ._worker import (
     AsyncWorker,
     ThreadWorker,
@@ -116,6 +118,9 @@ class TelemetryClient:
         self._async_http: httpx.AsyncClient | None = None
         # Started and not stopped: the exit/SIGTERM flush has work to do.
         self._started = False
+        # Never started at all: events tracked meanwhile are reported at exit if still queued.
+        self._ever_started = False
+        self._unstarted_watch: NeverStartedWatch | None = None
         if config.enabled:
             _forksafety.register(self)
 
@@ -133,10 +138,12 @@ class TelemetryClient:
             if isinstance(event, _generated.TaskCompletionEvent):
                 if is_validated(event):
                     self._queue.put(event)
-                    return
-                # model_construct(), model_copy(), a pickle or the generated base class: not
-                # known to be valid, so validate it now (the fast path above is the common one).
-                self._queue.put(TaskCompletionEvent.model_validate(dict(event.__dict__)))
+                else:
+                    # model_construct(), model_copy(), a pickle or the generated base class: not
+                    # known to be valid, so validate it now (the fast path above is the common one).
+                    self._queue.put(TaskCompletionEvent.model_validate(dict(event.__dict__)))
+                if not self._ever_started and self._unstarted_watch is None:
+                    self._watch_unstarted()
                 return
             self._count_invalid()
             logger.warning(
@@ -159,6 +166,14 @@ class TelemetryClient:
         Options and behaviour: `mosaicstack_telemetry.llm.LlmTask` (docs/llm.md).
         """
         return _llm.LlmTask(self, **options)
+
+    def _watch_unstarted(self) -> None:
+        # Events queued with no submitter: if start() never comes, say so at exit.
+        with self._lock:
+            if self._ever_started or self._unstarted_watch is not None:
+                return
+            self._unstarted_watch = NeverStartedWatch(self._queue, self._stats)
+            atexit.register(self._unstarted_watch)
 
     def _count_invalid(self) -> None:
         with self._lock:
@@ -298,6 +313,11 @@ class TelemetryClient:
 
     def _on_started(self) -> None:
         self._started = True
+        with self._lock:
+            self._ever_started = True
+            watch, self._unstarted_watch = self._unstarted_watch, None
+        if watch is not None:
+            atexit.unregister(watch)
         atexit.unregister(self._flush_at_exit)  # once, even after a fork re-registered it
         atexit.register(self._flush_at_exit)
         if self._config.flush_on_sigterm:
@@ -544,7 +564,8 @@ class TelemetryClient:
         if not queries or not self._enabled:
             return
         if self._config.dry_run:
-            logger.info(
+            logger.log(
+                asked_for_level(logger),
                 "[DRY RUN] Would keep %d predictions fresh from %s",
                 len(queries),
                 self._config.server_url,
@@ -655,7 +676,8 @@ class TelemetryClient:
         if not queries or not self._enabled:
             return []
         if self._config.dry_run:
-            logger.info(
+            logger.log(
+                asked_for_level(logger),
                 "[DRY RUN] Would fetch predictions for %d queries from %s",
                 len(queries),
                 self._config.server_url,

@@ -18,16 +18,16 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from . import _secrets, _urls
+from ._env_switch import ENV_ENABLED as ENV_ENABLED
+from ._env_switch import resolve_enabled
 from ._version import __version__
 
-ENV_ENABLED = "MOSAIC_TELEMETRY_ENABLED"
 ENV_SERVER_URL = "MOSAIC_TELEMETRY_SERVER_URL"
 ENV_API_KEY = "MOSAIC_TELEMETRY_API_KEY"
 ENV_INSTANCE_ID = "MOSAIC_TELEMETRY_INSTANCE_ID"
 ENV_SPOOL_DIR = "MOSAIC_TELEMETRY_SPOOL_DIR"
 ENV_CACHE_DIR = "MOSAIC_TELEMETRY_CACHE_DIR"
 
-_TRUTHY = frozenset({"1", "true", "yes"})
 _API_KEY = re.compile(r"[0-9a-fA-F]{64}")
 
 DEFAULT_USER_AGENT = f"mosaicstack-telemetry-python/{__version__}"
@@ -231,10 +231,8 @@ class TelemetryConfig:
 
     def __post_init__(self) -> None:
         env = os.environ
-        # An empty MOSAIC_TELEMETRY_ENABLED counts as unset; any other value always wins.
-        enabled = env.get(ENV_ENABLED, "").strip()
-        if enabled:
-            self.enabled = enabled.lower() in _TRUTHY
+        # A recognised MOSAIC_TELEMETRY_ENABLED always wins, then DO_NOT_TRACK=1.
+        self.enabled = resolve_enabled(self.enabled)
         if not self.server_url:
             self.server_url = env.get(ENV_SERVER_URL, "")
         if not self.api_key:

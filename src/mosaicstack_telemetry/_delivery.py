@@ -22,6 +22,7 @@ from ._generated.models import BatchEventRequest, BatchEventResponse
 from ._models import TaskCompletionEvent
 from ._queue import EventQueue
 from ._retry import Action, Decision, RetryPolicy
+from ._visible_log import asked_for_level
 
 logger = logging.getLogger("mosaicstack_telemetry")
 
@@ -81,8 +82,14 @@ class DeliveryStats:
     spooled: int = 0
     unspooled: int = 0
     spool_dropped: int = 0
+    unsent_at_exit: int = 0
     unknown_models: int = 0  # LLM calls priced 0 for want of a price (mosaicstack_telemetry.llm)
     clamped: int = 0  # LLM task values above the schema maxima, sent as the maximum
+
+
+def _not_delivered(outcome: str, reason: str) -> dict[str, str]:
+    # Structured fields on the log record, so tools (the CLI's `send`) need not parse the text.
+    return {"not_delivered": outcome, "not_delivered_reason": reason}
 
 
 @dataclass(eq=False)
@@ -202,8 +209,11 @@ class Delivery:
                 continue
             if self._dry_run:
                 events = hold.parts[0]
-                logger.info(
-                    "[DRY RUN] Would submit batch of %d events to %s", len(events), self._target_url
+                logger.log(
+                    asked_for_level(logger),
+                    "[DRY RUN] Would submit batch of %d events to %s",
+                    len(events),
+                    self._target_url,
                 )
                 self._stats.dry_run += len(events)
                 self._release(hold)
@@ -304,6 +314,7 @@ class Delivery:
                             len(events),
                             REFUSALS_BEFORE_DROP,
                             decision.reason,
+                            extra=_not_delivered("dropped", decision.reason),
                         )
                         self._stats.dropped_refused += len(events)
                         result.dropped += len(events)
@@ -336,6 +347,7 @@ class Delivery:
                 "Telemetry batch of %d events not delivered (%s); re-queued for the next cycle",
                 len(events),
                 reason,
+                extra=_not_delivered("kept", reason),
             )
         return True
 
@@ -413,9 +425,15 @@ class Delivery:
                 "instance_id; dropped batch of %d events",
                 reason,
                 count,
+                extra=_not_delivered("refused", reason),
             )
             return
-        logger.error("Telemetry batch of %d events dropped, not retryable (%s)", count, reason)
+        logger.error(
+            "Telemetry batch of %d events dropped, not retryable (%s)",
+            count,
+            reason,
+            extra=_not_delivered("dropped", reason),
+        )
 
     def _account(
         self, events: list[TaskCompletionEvent], response: BatchEventResponse, result: FlushResult

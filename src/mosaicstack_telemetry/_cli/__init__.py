@@ -12,12 +12,13 @@ import sys
 from collections.abc import Callable, Sequence
 
 from .._version import __version__
-from . import _common, _demo, _doctor, _predict, _send, _serve, _spool, _validate
+from . import _common, _demo, _doctor, _keys, _predict, _send, _serve, _spool, _validate
 
 # Subcommands in `--help` order.
 _COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
     _demo.register,
     _serve.register,
+    _keys.register,
     _validate.register,
     _send.register,
     _predict.register,
@@ -29,6 +30,7 @@ _EPILOG = """\
 examples:
   mosaic-telemetry demo                     see the SDK work end to end against a local server
   mosaic-telemetry serve                    run the local Telemetry API v1 server on :8000
+  mosaic-telemetry keys create              issue another API key for the local server
   mosaic-telemetry validate events.jsonl    check a JSON Lines file of events
   mosaic-telemetry send events.jsonl        validate and submit it through the SDK
   mosaic-telemetry predict --task-type implementation --model gpt-4o \\

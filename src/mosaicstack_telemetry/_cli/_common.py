@@ -92,6 +92,11 @@ def config_errors(prog: str, config: TelemetryConfig, stream: TextIO | None = No
     return bool(problems)
 
 
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """`1 event`, `2 events`: the count and the word in the right number."""
+    return f"{count:,} {word if count == 1 else (words or word + 's')}"
+
+
 def enum_values(enum: type[Enum]) -> list[str]:
     """The wire values of a generated enum, for argparse `choices`."""
     return [str(member.value) for member in enum]
@@ -287,7 +292,7 @@ def prediction_table(query: PredictionQuery, response: PredictionResponse) -> st
     lines += [
         "",
         "  Metadata",
-        f"  {'sample size':<22}{meta.sample_size:,} events",
+        f"  {'sample size':<22}{plural(meta.sample_size, 'event')}",
         f"  {'confidence':<22}{meta.confidence}",
         f"  {'fallback level':<22}{_fallback(meta.fallback_level)}",
         f"  {'dimensions matched':<22}{dims or '-'}",

@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import _urls
-from .._config import ENV_API_KEY, ENV_ENABLED, ENV_INSTANCE_ID, ENV_SERVER_URL
+from .._config import ENV_API_KEY, ENV_INSTANCE_ID, ENV_SERVER_URL
+from .._env_switch import env_decision
 from .._generated.models import (
     Complexity,
     Harness,
@@ -62,7 +63,7 @@ exit status:
 
 _EPILOG = """\
 examples:
-  mosaic-telemetry demo                     # in this repository: make demo
+  mosaic-telemetry demo
   mosaic-telemetry demo --events 300 --seed 7
   MOSAIC_TELEMETRY_SERVER_URL=http://127.0.0.1:8000 MOSAIC_TELEMETRY_API_KEY=... \\
   MOSAIC_TELEMETRY_INSTANCE_ID=... mosaic-telemetry demo
@@ -73,7 +74,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """Add the `demo` subcommand."""
     parser = subparsers.add_parser(
         "demo",
-        help="run the SDK end to end against a local server (make demo)",
+        help="run the SDK end to end against a local server",
         description=_DESCRIPTION,
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -372,9 +373,9 @@ def run(args: argparse.Namespace) -> int:
     """Run the demo; see the exit statuses in --help."""
     if args.events < 1:
         return _fail("--events must be at least 1", 2)
-    enabled = os.environ.get(ENV_ENABLED, "").strip().lower()
-    if enabled and enabled not in ("1", "true", "yes"):
-        return _fail(f"{ENV_ENABLED}={enabled} turns the SDK off; unset it to run the demo", 2)
+    decision, source = env_decision()
+    if decision is False:
+        return _fail(f"{source} turns the SDK off; unset it to run the demo", 2)
 
     remote = bool(os.environ.get(ENV_SERVER_URL, "").strip()) and not args.local
     if remote:
@@ -436,7 +437,10 @@ def _drive(
     rng = random.Random(args.seed)
     now = datetime.now(timezone.utc)
     events = [make_event(rng, config.instance_id, now) for _ in range(args.events)]
-    print(f"\nTracking {len(events)} events (seed {args.seed}) with TelemetryClient:")
+    print(
+        f"\nTracking {_common.plural(len(events), 'event')} (seed {args.seed}) "
+        "with TelemetryClient:"
+    )
     print(f"  models:      {_counts([e.model for e in events])}")
     print(f"  task types:  {_counts([_enum(e.task_type) for e in events])}")
     print(f"  complexity:  {_counts([_enum(e.complexity) for e in events])}")
@@ -454,18 +458,24 @@ def _drive(
         stats, left = client.stats, client.queue_size
 
     print(
-        f"Stopped the client (flushed): {stats.delivered} delivered in {stats.requests} "
-        f"request(s), {stats.rejected} rejected, {stats.duplicates} duplicates, "
-        f"{stats.dropped} dropped, {left} still queued."
+        f"Stopped the client (flushed): {stats.delivered:,} delivered in "
+        f"{_common.plural(stats.requests, 'request')}, {stats.rejected:,} rejected, "
+        f"{_common.plural(stats.duplicates, 'duplicate')}, {stats.dropped:,} dropped, "
+        f"{left:,} still queued."
     )
     problems = []
     if stats.delivered != len(events) or stats.duplicates or stats.rejected or left:
-        problems.append(f"only {stats.delivered - stats.duplicates} of {len(events)} events stored")
+        problems.append(
+            f"only {stats.delivered - stats.duplicates} of "
+            f"{_common.plural(len(events), 'event')} stored"
+        )
     if stored_events is not None:
         stored = stored_events()
-        print(f"The server's database holds {stored} events.")
+        print(f"The server's database holds {_common.plural(stored, 'event')}.")
         if stored != len(events):
-            problems.append(f"the server stored {stored} events, expected {len(events)}")
+            problems.append(
+                f"the server stored {_common.plural(stored, 'event')}, expected {len(events)}"
+            )
     if problems:
         return _fail("events were not all delivered: " + "; ".join(problems))
 

@@ -9,7 +9,7 @@ import sys
 from urllib.parse import urlsplit
 
 from .. import _urls
-from .._config import ENV_ENABLED
+from .._env_switch import ACCEPTED, ENV_ENABLED, env_decision, parse_switch
 from .._version import __version__
 from . import _common
 
@@ -23,8 +23,9 @@ prediction (POST /v1/predictions/batch), so it stores nothing. The server checks
 against the key only when events are sent, so doctor can check its format only.
 
 exit status (for scripts):
-  0  configuration valid, server reachable, key accepted
-  1  a problem was found (each is printed with "problem:")
+  0  configuration valid, server reachable, key accepted, telemetry enabled
+  1  a problem was found (each is printed with "problem:"), including telemetry being
+     switched off by MOSAIC_TELEMETRY_ENABLED or DO_NOT_TRACK
   2  bad command-line options
 """
 
@@ -141,6 +142,29 @@ def _check_key(args: argparse.Namespace, report: _Report) -> None:
     report.ok("the server accepts the API key (POST /v1/predictions/batch answered 2xx)")
 
 
+def _check_switches(report: _Report) -> None:
+    """Telemetry switched off by the environment is a problem: applications would send nothing."""
+    decision, source = env_decision()
+    raw = os.environ.get(ENV_ENABLED, "").strip()
+    if raw and parse_switch(raw) is None:
+        report.note(f"{ENV_ENABLED}={raw} is not one of {ACCEPTED}; the SDK ignores it")
+    if decision is False:
+        report.problem(
+            f"{source} turns telemetry off: applications using the SDK will send nothing "
+            f"(unset it, or set {ENV_ENABLED}=true)"
+        )
+
+
+def _check_path(server_url: str, report: _Report) -> None:
+    """A base URL ending in /v1 makes every request go to /v1/v1/...: a 404."""
+    path = urlsplit(server_url).path.rstrip("/")
+    if path.endswith("/v1"):
+        base = server_url.rstrip("/")[: -len("/v1")]
+        report.problem(
+            f"server_url ends in /v1, but the SDK adds /v1/... itself: use {base} instead"
+        )
+
+
 def run(args: argparse.Namespace) -> int:
     """Print the configuration and the checks; 0 when nothing is wrong, 1 otherwise."""
     if not 0 < args.timeout <= 600:  # also refuses nan and inf
@@ -163,17 +187,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {name:<12} {value}  [{source}]")
 
     print("checks:")
-    enabled = os.environ.get(ENV_ENABLED, "").strip()
-    if enabled and enabled.lower() not in ("1", "true", "yes"):
-        report.note(
-            f"{ENV_ENABLED}={enabled} turns the SDK off in applications: they will send nothing"
-        )
+    _check_switches(report)
     problems = config.validate()
     for problem in problems:
         report.problem(problem)
     if not problems:
         report.ok("configuration is complete and well-formed")
 
+    _check_path(config.server_url, report)
     url_ok = bool(_urls.usable(config.server_url))
     if not url_ok:
         report.note("server checks skipped: no usable server_url")
@@ -189,7 +210,7 @@ def run(args: argparse.Namespace) -> int:
                 report.note("key check skipped: the api_key is not well-formed")
 
     if report.problems:
-        print(f"{report.problems} problem(s) found")
+        print(f"{report.problems} problem{'' if report.problems == 1 else 's'} found")
         return 1
     print("all good")
     return 0

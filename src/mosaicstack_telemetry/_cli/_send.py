@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 import threading
@@ -17,10 +18,13 @@ from . import _common
 from ._validate import ParsedLine, parse_lines, read_lines
 
 if TYPE_CHECKING:
+    from .._client import TelemetryClient
     from .._delivery import DeliveryStats
     from .._models import TaskCompletionEvent
 
 PROG = "mosaic-telemetry send"
+# After Ctrl-C, how long stop() may go on delivering before the summary is printed.
+_INTERRUPT_GRACE_SECONDS = 3.0
 
 MAX_QUEUE_SIZE = int(FIELD_RULES["max_queue_size"].maximum or 1_000_000)
 
@@ -34,10 +38,16 @@ Events must carry the configured instance id (the server refuses a whole batch o
 line with another instance_id is reported as invalid and not sent. Re-sending a file is safe:
 events the server already stored come back as duplicates, which are not an error.
 
+The summary says what became of every event: delivered (stored, or already stored), rejected
+by the server (with its reason, per line), or not delivered (with the reason: the server could
+not be reached, or refused the key or the batch). Ctrl-C stops sending and prints the summary
+so far.
+
 exit status:
-  0  every line was valid and every event was accepted (or already stored)
-  1  some line was invalid, or some event was rejected or could not be delivered
+  0  every line was valid and every event was delivered (stored or already stored)
+  1  some line was invalid, or some event was rejected or not delivered
   2  configuration error (the problems are printed; the key never is) or unreadable file
+  130  interrupted by Ctrl-C (after the summary so far)
 """
 
 _EPILOG = f"""\
@@ -138,9 +148,42 @@ class Delivered:
     rejected: int = 0
     left: int = 0
     """Not delivered: dropped (401/403/413/422), or still queued after the retries."""
+    interrupted: bool = False
+    """Ctrl-C stopped the sending: the counts are the outcome so far."""
     warnings: list[str] = field(default_factory=list)
     reasons: dict[str, str] = field(default_factory=dict)
     """The server's message for each rejected event, by event_id."""
+    why_not: list[str] = field(default_factory=list)
+    """Why batches were not delivered, once each, in order."""
+
+
+_WHY = {
+    "refused": "the server refused the API key or instance id",
+    "dropped": "the server refused the batch, and sending it again cannot help",
+    "kept": "the server could not be reached or kept failing",
+}
+
+
+def _wait_for_answers(client: TelemetryClient, total: int, progress: Progress) -> None:
+    """Poll the client's counters until every event has an answer or a batch failed."""
+    while True:
+        stats = client.stats
+        done = _settled(stats)
+        progress.update(done)
+        # put_back: the server is unwell and a batch was put back; stop() makes one last
+        # attempt, and whatever is still queued is reported as not delivered.
+        if done >= total or stats.put_back or not client.is_running:
+            return
+        time.sleep(0.05)
+
+
+def _stop_briefly(client: TelemetryClient) -> None:
+    """After Ctrl-C: let stop() flush for a moment, but never hang on a slow server."""
+    stopper = threading.Thread(target=client.stop, name="send-stop", daemon=True)
+    stopper.start()
+    # A second Ctrl-C ends the wait too; the summary then shows what is known.
+    with contextlib.suppress(KeyboardInterrupt):
+        stopper.join(_INTERRUPT_GRACE_SECONDS)
 
 
 def _settled(stats: DeliveryStats) -> int:
@@ -166,22 +209,20 @@ def _deliver(
         max_retries=max(0, config_args.max_retries),
     )
     client = TelemetryClient(config)
+    interrupted = False
     with _common.sdk_log(PROG, config.api_key, show=False) as log:
         client.start()
         try:
             for event in events:
                 client.track(event)
-            while True:
-                stats = client.stats
-                done = _settled(stats)
-                progress.update(done)
-                # put_back: the server is unwell and a batch waits for the next cycle; stop()
-                # makes one last attempt, and whatever is still queued is reported.
-                if done >= len(events) or stats.put_back or not client.is_running:
-                    break
-                time.sleep(0.05)
+            _wait_for_answers(client, len(events), progress)
+        except KeyboardInterrupt:
+            interrupted = True
         finally:
-            client.stop()
+            if interrupted:
+                _stop_briefly(client)
+            else:
+                client.stop()  # one last attempt at whatever is still queued
             stats = client.stats
             progress.update(_settled(stats))
             progress.clear()
@@ -190,14 +231,57 @@ def _deliver(
         duplicates=stats.duplicates,
         rejected=stats.rejected,
         left=len(events) - stats.delivered - stats.rejected,
+        interrupted=interrupted,
     )
     for line in log.lines:
         rejected_id = getattr(line.record, "rejected_event_id", None)
+        outcome = getattr(line.record, "not_delivered", None)
         if rejected_id is not None:
             result.reasons[rejected_id] = str(getattr(line.record, "rejection_error", ""))
-        elif line.level >= logging.WARNING:
+        elif outcome is not None:
+            reason = str(getattr(line.record, "not_delivered_reason", ""))
+            why = f"{_WHY.get(str(outcome), 'not delivered')} ({reason})"
+            if why not in result.why_not:
+                result.why_not.append(why)
+        elif line.level >= logging.WARNING and "still queued" not in line.message:
+            # The client's own "still queued" note is the summary's "not delivered" row.
             result.warnings.append(line.message)
     return result
+
+
+def _summary_rows(
+    name: str,
+    url: str,
+    parsed: list[ParsedLine],
+    invalid: list[ParsedLine],
+    sent: int,
+    result: Delivered,
+) -> list[tuple[str, str]]:
+    numbers = ", ".join(str(line.number) for line in invalid)
+    where = f"line{'s' if len(invalid) > 1 else ''} {numbers}"
+    stored = result.delivered - result.duplicates
+    delivered = f"{result.delivered} of {sent} to {_urls.mask(url)}"
+    if result.delivered:
+        delivered += f": {stored} stored, {result.duplicates} already stored (not an error)"
+    left = str(result.left)
+    if result.left:
+        why = list(result.why_not)
+        if result.interrupted:
+            why.append(
+                "interrupted before the server answered; sending the file again is safe: "
+                "events already stored come back as duplicates"
+            )
+        left += f" ({'; '.join(why) or 'the server gave no answer'})"
+    rows = [
+        ("read", f"{_common.plural(len(parsed), 'non-blank line')} from {name}"),
+        ("invalid", f"{len(invalid)}" + (f" ({where}; not sent)" if invalid else "")),
+        ("delivered", delivered),
+        ("rejected", f"{result.rejected}" + (" (reasons above)" if result.rejected else "")),
+        ("not delivered", left),
+    ]
+    if result.interrupted:
+        rows.append(("interrupted", "by Ctrl-C: these are the outcomes so far"))
+    return rows
 
 
 def run(args: argparse.Namespace) -> int:
@@ -227,21 +311,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"{name}:{line_of.get(event_id, '?')}: rejected by the server: {reason}")
     for warning in dict.fromkeys(result.warnings):  # once each, in order
         print(f"{PROG}: {warning}", file=sys.stderr)
+    for why in result.why_not:
+        print(f"{PROG}: not delivered: {why}", file=sys.stderr)
 
-    invalid_numbers = ", ".join(str(line.number) for line in invalid)
-    rows = [
-        ("read", f"{len(parsed)} non-blank lines from {name}"),
-        (
-            "invalid",
-            f"{len(invalid)}" + (f" (lines {invalid_numbers}; not sent)" if invalid else ""),
-        ),
-        ("sent", f"{len(events)} to {_urls.mask(config.server_url)}"),
-        ("accepted", f"{result.delivered - result.duplicates} (stored)"),
-        ("duplicates", f"{result.duplicates} (already stored; not an error)"),
-        ("rejected", f"{result.rejected}"),
-        ("not delivered", f"{result.left}" + (" (see the messages above)" if result.left else "")),
-    ]
     print("summary:")
-    for label, value in rows:
+    for label, value in _summary_rows(
+        name, config.server_url, parsed, invalid, len(events), result
+    ):
         print(f"  {label:<14}{value}")
+    if result.interrupted:
+        return 130
     return 1 if invalid or result.rejected or result.left else 0

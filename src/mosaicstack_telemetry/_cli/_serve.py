@@ -16,9 +16,11 @@ if TYPE_CHECKING:
 _DESCRIPTION = """\
 Run a local, spec-conformant Telemetry API v1 server that stores events in SQLite.
 
-On the first start with a new database (and no --api-key) it creates an API key bound to a new
-instance id and prints the environment a client needs; the key is shown that once only (the
-database keeps a hash). Requires: pip install 'mosaicstack-telemetry[server]'
+It binds the port first, then opens (or creates) the database. On the first start with a new
+database (and no --api-key) it creates an API key bound to a new instance id and prints the
+environment a client needs; the key is shown that once only (the database keeps a hash).
+`mosaic-telemetry keys create --db FILE` issues another key at any time.
+Requires: pip install 'mosaicstack-telemetry[server]'
 """
 
 _EPILOG = """\
@@ -26,6 +28,7 @@ examples:
   mosaic-telemetry serve
   mosaic-telemetry serve --port 8080 --db ./telemetry.db
   mosaic-telemetry serve --port 0          # any free port; the URL is printed
+  mosaic-telemetry keys create --db ./telemetry.db   # a new key for a running server
   MOSAIC_TELEMETRY_SERVE_API_KEY=$(openssl rand -hex 32) \\
   MOSAIC_TELEMETRY_SERVE_INSTANCE_ID=$(uuidgen) mosaic-telemetry serve --rate-limit 600
 """
@@ -48,7 +51,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--host", default="127.0.0.1", help="address to bind (default: %(default)s)"
     )
     parser.add_argument(
-        "--port", type=int, default=8000, help="port to bind, 0 for any free one (default: 8000)"
+        "--port",
+        type=port_number,
+        default=8000,
+        help="port to bind, 0 for any free one (default: 8000)",
     )
     parser.add_argument(
         "--db",
@@ -89,6 +95,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(func=run)
 
 
+def port_number(text: str) -> int:
+    """argparse type: a TCP port, 0 to 65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port: use 0 to 65535 (0: any free port)")
+    return port
+
+
 def _exit_quietly(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
 
@@ -98,20 +115,19 @@ def _fail(message: str) -> int:
     return 1
 
 
-def _credentials(args: argparse.Namespace, store: Store) -> tuple[Credentials | None, bool]:
-    """(credentials to announce, whether they were just created); ValueError on bad flags."""
-    from ..server import create_if_first_start, register
+def _given_credentials(args: argparse.Namespace) -> tuple[str, str] | None:
+    """The --api-key/--instance-id pair, checked before anything is opened; ValueError if bad."""
+    from ..server import check_credentials
 
-    if args.api_key or args.instance_id:
-        if not (args.api_key and args.instance_id):
-            raise ValueError("--api-key and --instance-id go together")
-        return register(store, args.api_key, args.instance_id), False
-    created = create_if_first_start(store)
-    return created, created is not None
+    if not (args.api_key or args.instance_id):
+        return None
+    if not (args.api_key and args.instance_id):
+        raise ValueError("--api-key and --instance-id go together")
+    return check_credentials(args.api_key, args.instance_id)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Start the server and block until interrupted."""
+    """Bind, open the database, issue or accept a key, then serve until interrupted."""
     try:
         from .. import server
     except ImportError as exc:
@@ -124,26 +140,44 @@ def run(args: argparse.Namespace) -> int:
         max_body_bytes=args.max_body_bytes or server.DEFAULT_MAX_BODY_BYTES,
         rate_limit_per_minute=args.rate_limit,
     )
-    store = server.Store(args.db)
     try:
+        given = _given_credentials(args)
+    except ValueError as exc:
+        return _fail(str(exc))
+    # The port first: a server that cannot start must leave no database, and above all no key
+    # that nobody was shown.
+    try:
+        sock = server.bind_socket(args.host, args.port)
+    except OSError as exc:
+        return _fail(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
+    with sock:
         try:
-            credentials, created = _credentials(args, store)
-            sock = server.bind_socket(args.host, args.port)
-        except (ValueError, OSError) as exc:
+            store = server.open_store(args.db)
+        except server.StoreError as exc:
             return _fail(str(exc))
-        url = server.url_for(sock)
-        _announce(url, store, credentials, created)
-        # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal to the
-        # previous handler: make both end here, with status 0, after the store is closed.
-        signal.signal(signal.SIGTERM, _exit_quietly)
-        with contextlib.suppress(KeyboardInterrupt):
-            server.serve(store, sock, config, args.log_level)
-    finally:
-        store.close()
+        try:
+            credentials: Credentials | None
+            if given is not None:
+                credentials = server.register(store, *given)
+                created = False
+            else:
+                credentials = server.create_if_first_start(store)
+                created = credentials is not None
+            url = server.url_for(sock)
+            _announce(url, store, credentials, created, args.db)
+            # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal to the
+            # previous handler: make both end here, with status 0, after the store is closed.
+            signal.signal(signal.SIGTERM, _exit_quietly)
+            with contextlib.suppress(KeyboardInterrupt):
+                server.serve(store, sock, config, args.log_level)
+        finally:
+            store.close()
     return 0
 
 
-def _announce(url: str, store: Store, credentials: Credentials | None, created: bool) -> None:
+def _announce(
+    url: str, store: Store, credentials: Credentials | None, created: bool, db: str
+) -> None:
     out = [f"Mosaic Telemetry local server on {url} (database: {store.path.resolve()})"]
     if credentials is not None and created:
         out.append(
@@ -156,8 +190,9 @@ def _announce(url: str, store: Store, credentials: Credentials | None, created: 
         out += ["  " + line for line in credentials.env_lines(url) if "_API_KEY=" not in line]
         out.append("  export MOSAIC_TELEMETRY_API_KEY=<the key you passed>")
     else:
+        keys = store.stats().api_keys
         out.append(
-            f"{store.stats().api_keys} API key(s) already registered; keys are shown only when "
-            "created. Use a new --db, or --api-key/--instance-id, for a key you know."
+            f"{keys} API {'key is' if keys == 1 else 'keys are'} already registered; keys are "
+            f"shown only when created. For a new one: mosaic-telemetry keys create --db {db}"
         )
     print("\n".join(out), flush=True)

@@ -13,6 +13,7 @@ from pydantic_core import ErrorDetails
 
 from .. import _strict_json as strict_json
 from .._models import TaskCompletionEvent
+from ._common import plural
 
 _DESCRIPTION = """\
 Validate a JSON Lines file: every non-blank line must be one TaskCompletionEvent (event schema
@@ -119,5 +120,8 @@ def run(args: argparse.Namespace) -> int:
         bad_lines.add(number)
         print(f"{name}:{number}: {path}: {message}")
     events = sum(1 for raw in lines if raw.strip())
-    print(f"{name}: {events - len(bad_lines)} valid, {len(bad_lines)} invalid of {events} events")
+    print(
+        f"{name}: {events - len(bad_lines)} valid, {len(bad_lines)} invalid "
+        f"of {plural(events, 'event')}"
+    )
     return 1 if bad_lines else 0

@@ -75,6 +75,35 @@ class StoreStats:
     api_keys: int
 
 
+class KeyRecord(NamedTuple):
+    """What may be shown about a registered API key: whom it belongs to and since when."""
+
+    instance_id: str
+    created_at: str
+
+
+class StoreError(Exception):
+    """The database file cannot be opened or created; the message says why, for a user."""
+
+
+def open_store(path: str | Path, *, must_exist: bool = False) -> Store:
+    """A Store on `path`, or StoreError with a plain reason (no traceback material)."""
+    where = Path(path)
+    if where.is_dir():
+        raise StoreError(f"{where} is a folder, not a database file")
+    if not where.exists():
+        if must_exist:
+            raise StoreError(
+                f"no database at {where} (`mosaic-telemetry serve --db {where}` creates one)"
+            )
+        if not where.parent.is_dir():
+            raise StoreError(f"cannot create {where}: the folder {where.parent} does not exist")
+    try:
+        return Store(where)
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot open the database {where}: {exc}") from None
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat()
 
@@ -86,11 +115,15 @@ class Store:
         self.path = Path(path)
         self._lock = threading.Lock()
         self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
-        with self._lock:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            # WAL + NORMAL is durable across application crashes, which is what a restart needs.
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
+        try:
+            with self._lock:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                # WAL + NORMAL is durable across application crashes, as a restart needs.
+                self._db.execute("PRAGMA synchronous=NORMAL")
+                self._db.executescript(_SCHEMA)
+        except BaseException:
+            self._db.close()
+            raise
 
     def close(self) -> None:
         """Close the connection."""
@@ -172,6 +205,14 @@ class Store:
                 "SELECT instance_id FROM api_keys WHERE key_sha256 = ?", (key_sha256,)
             ).fetchone()
         return None if row is None else str(row[0])
+
+    def keys(self) -> list[KeyRecord]:
+        """Every registered key's instance id and creation time, oldest first; never the keys."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT instance_id, created_at FROM api_keys ORDER BY created_at, instance_id"
+            ).fetchall()
+        return [KeyRecord(str(row[0]), str(row[1])) for row in rows]
 
     def stats(self) -> StoreStats:
         """Current counts of events, rejected duplicates and API keys."""
