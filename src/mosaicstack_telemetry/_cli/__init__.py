@@ -59,8 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
-    if args.command == "serve":
-        # serve prints a newly created key once, on purpose; it reads no server's answers.
+    if args.command in ("serve", "keys"):
+        # Both print a newly created key once, on purpose; neither reads a server's answers.
         status: int = args.func(args)
         return status
     with _common.scrubbed_output(_common.command_secrets(args)):
