@@ -58,15 +58,17 @@ def warm_up() -> None:
         if _warm:
             return
         codecs.lookup("idna")
-        # The HTTP machinery loads here, on the worker thread, not in the host's start(); a
-        # throwaway client loads what httpx imports only when a client is made (httpcore, ssl).
-        import httpx
+        # The HTTP machinery loads here, on the worker thread, not in the host's start(), with
+        # what httpx imports only when a client is made.
+        import ssl  # noqa: F401
+
+        import certifi  # noqa: F401
+        import httpcore  # noqa: F401
 
         from ._builder import EventBuilder
         from ._generated import endpoints  # noqa: F401
         from ._generated.models import BatchEventRequest, BatchEventResponse
 
-        httpx.Client().close()
         event = EventBuilder(_SAMPLE_INSTANCE).build()
         BatchEventRequest(events=[event]).model_dump_json()
         BatchEventResponse.model_validate_json(
