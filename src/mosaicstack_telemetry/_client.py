@@ -185,6 +185,7 @@ class TelemetryClient:
         """Start background submission on a daemon thread; no-op if disabled or running."""
         if not self._enabled:
             return
+        _forksafety.load_http()
         with self._lock:
             if self._thread_worker is not None and self._thread_worker.alive:
                 return
@@ -240,6 +241,7 @@ class TelemetryClient:
         """Start background submission as an asyncio task; no-op if disabled or running."""
         if not self._enabled:
             return
+        _forksafety.load_http()
         if self._async_worker is not None and self._async_worker.alive:
             return
         self._delivery.resume()
@@ -586,6 +588,7 @@ class TelemetryClient:
             if driver is not None and driver.alive:
                 driver.wake()
                 return
+            _forksafety.load_http()  # before the thread: see load_http()
             driver = RefreshThread(self._refresher, self._fetch_predictions)
             self._refresh_driver = driver
             driver.start()

@@ -44,6 +44,21 @@ def register(client: _Forkable) -> None:
     _clients.add(client)
 
 
+def load_http() -> None:
+    """Import httpx, the endpoint stubs and what httpx imports only when a client is made.
+
+    The client calls this on the host's thread before it starts a thread of its own, never in
+    TelemetryClient() or track(): a module that another thread is still importing is visible,
+    half made, in sys.modules, and some libraries look there (openai checks for httpx so).
+    """
+    import ssl  # noqa: F401
+
+    import certifi  # noqa: F401
+    import httpcore  # noqa: F401
+
+    from ._generated import endpoints  # noqa: F401  (imports httpx)
+
+
 def warm_up() -> None:
     """Do once, before any fork can catch it half done, what the first request does lazily.
 
@@ -58,15 +73,8 @@ def warm_up() -> None:
         if _warm:
             return
         codecs.lookup("idna")
-        # The HTTP machinery loads here, on the worker thread, not in the host's start(), with
-        # what httpx imports only when a client is made.
-        import ssl  # noqa: F401
-
-        import certifi  # noqa: F401
-        import httpcore  # noqa: F401
-
+        load_http()
         from ._builder import EventBuilder
-        from ._generated import endpoints  # noqa: F401
         from ._generated.models import BatchEventRequest, BatchEventResponse
 
         event = EventBuilder(_SAMPLE_INSTANCE).build()

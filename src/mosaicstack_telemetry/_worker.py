@@ -24,7 +24,7 @@ from ._generated.models import BatchEventRequest, BatchEventResponse
 if TYPE_CHECKING:
     import asyncio
 
-    # httpx (and the endpoint stubs that use it) load on the worker's first request, not in the
+    # httpx (and the endpoint stubs that use it) load in start() or a flush, not in the
     # host's track() path: it is most of a cold start's import time (docs/performance.md).
     import httpx
 
@@ -234,9 +234,8 @@ class ThreadWorker:
         try:
             try:
                 warm_up()  # before the first request, and never half done when the host forks
-                # The HTTP client too: made here rather than in start(), so the host's thread
-                # never waits for httpx, and its making (lazy imports inside httpx) is never
-                # half done in a forked child.
+                # The HTTP client too: made here, where a fork waits for it, so its making (an
+                # SSL context) is never half done in a forked child.
                 before_fork_can(self._http)
             except Exception:
                 logger.exception("Telemetry submitter could not prepare its first request")
