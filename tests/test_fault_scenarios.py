@@ -243,7 +243,10 @@ async def test_server_down_stop_is_bounded_and_keeps_the_events(driver: Driver) 
     assert time.monotonic() - started < 5.0
     stats = client.stats
     assert 2 <= stats.requests <= 3  # at 0 s, ~1 s and ~3 s; the next wait would end past 4 s
-    assert stats.put_back == 100  # the first batch; the flush then stops trying
+    # The first batch, put back once by the final flush; twice when the backlog cycle that
+    # start() woke had already taken it (it puts it back at the deadline, then the final flush
+    # does). Either way the flush then stops trying.
+    assert stats.put_back in (100, 200)
     assert client.queue_size == 150  # nothing lost: still queued for a later start()
     assert not client.is_running
 
