@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import dataclasses
 import logging
 import math
@@ -448,7 +449,12 @@ class TelemetryClient:
             return
         # A request abandoned at the deadline may still hold a connection: closing could block
         # until the server lets go, so it happens off this thread.
-        threading.Thread(target=http.close, name="mosaicstack-telemetry-close", daemon=True).start()
+        closer = threading.Thread(target=http.close, name="mosaicstack-telemetry-close")
+        closer.daemon = True
+        # No new threads at interpreter shutdown (3.12+): the process is ending and takes the
+        # connection with it; what matters is that the spool and the report still run.
+        with contextlib.suppress(RuntimeError):
+            closer.start()
 
     def _after_fork_in_child(self) -> bool:
         """Start clean in a forked child; True if the client was started in the parent."""

@@ -152,12 +152,19 @@ class _Job:
 
 def send_within(http: httpx.Client, batch: BatchEventRequest, timeout: float) -> BatchEventResponse:
     """POST a batch; the whole request must end within `timeout` seconds (a one-off helper)."""
+    import httpx
+
     from ._generated import endpoints
 
     helper = RequestThread()
+    # Where no helper thread can start (interpreter shutdown, 3.12+) the request runs here, so
+    # each of its reads is bounded by the time left instead of the configured timeout.
+    previous = http.timeout
+    http.timeout = httpx.Timeout(max(0.001, timeout)) if timeout < 600 else previous
     try:
         return helper.call(lambda: endpoints.submit_events_batch(http, batch), timeout)
     finally:
+        http.timeout = previous
         helper.close()
 
 
